@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what the tests need (the Cortex-M
+# Rust target, the data), then checks formatting and lints, runs every test, and builds the
+# runtime for thumbv7em-none-eabihf.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "toolchain: thumbv7em-none-eabihf target, rustfmt, clippy"
+# RUSTUP_AUTO_INSTALL=0 on these machines: add explicitly what we use.
+rustup target add thumbv7em-none-eabihf >/dev/null
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "data (MNIST, Fashion-MNIST; SHA-256 checked)"
+scripts/fetch-data.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "runtime for Cortex-M4F (no_std, thumbv7em-none-eabihf)"
+cargo build -p pse-runtime --no-default-features --target thumbv7em-none-eabihf
+
+step "tests"
+cargo test --workspace

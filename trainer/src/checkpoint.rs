@@ -1,0 +1,223 @@
+//! Training checkpoints: everything a run needs to continue bit for bit, written atomically.
+//!
+//! File layout: `PSECKPT\0` | format version `u32` LE | payload length `u64` LE |
+//! CRC-32 of the payload `u32` LE | postcard payload ([`Checkpoint`]).
+
+use crate::adam::Adam;
+use crate::data::Dataset;
+use crate::model::Arch;
+use crate::recipe::Recipe;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"PSECKPT\0";
+const VERSION: u32 = 1;
+const HEADER: usize = 8 + 4 + 8 + 4;
+
+/// Labels given to the label encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LabelKind {
+    /// One-hot class indicators.
+    OneHot,
+}
+
+/// What was trained and how: fixed for the life of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Dataset.
+    pub dataset: Dataset,
+    /// Network sizes and objective.
+    pub arch: Arch,
+    /// Label encoding.
+    pub labels: LabelKind,
+    /// Seed for init, batch order and noise.
+    pub seed: u64,
+    /// The recipe.
+    pub recipe: Recipe,
+}
+
+/// A training state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The run's configuration.
+    pub config: RunConfig,
+    /// Steps completed.
+    pub step: u64,
+    /// Parameters (layout from `Net::new(config.arch)`).
+    pub params: Vec<f32>,
+    /// Optimiser state.
+    pub adam: Adam,
+}
+
+/// A checkpoint could not be read or written.
+#[derive(Debug)]
+pub enum CheckpointError {
+    /// File-system failure.
+    Io(PathBuf, std::io::Error),
+    /// The file is not a checkpoint, is damaged, or is of another version.
+    Corrupt(PathBuf, String),
+}
+
+impl fmt::Display for CheckpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckpointError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            CheckpointError::Corrupt(p, why) => {
+                write!(f, "{}: not a usable checkpoint: {why}", p.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for CheckpointError {}
+
+impl Checkpoint {
+    /// Serialises to the file format above.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let payload = postcard::to_allocvec(self).expect("in-memory serialisation cannot fail");
+        let mut out = Vec::with_capacity(HEADER + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Parses and validates the file format; `path` only names the file in errors.
+    pub fn from_bytes(path: &Path, b: &[u8]) -> Result<Checkpoint, CheckpointError> {
+        let bad = |why: String| CheckpointError::Corrupt(path.to_path_buf(), why);
+        if b.len() < HEADER || &b[..8] != MAGIC {
+            return Err(bad("wrong magic (not a pse-trainer checkpoint)".into()));
+        }
+        let version = u32::from_le_bytes(b[8..12].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(bad(format!(
+                "format version {version}, this build reads {VERSION}"
+            )));
+        }
+        let len = u64::from_le_bytes(b[12..20].try_into().expect("8 bytes"));
+        let crc = u32::from_le_bytes(b[20..24].try_into().expect("4 bytes"));
+        let payload = &b[HEADER..];
+        if payload.len() as u64 != len {
+            return Err(bad(format!(
+                "payload is {} bytes, header says {len} (truncated?)",
+                payload.len()
+            )));
+        }
+        if crc32fast::hash(payload) != crc {
+            return Err(bad("CRC mismatch (the file is damaged)".into()));
+        }
+        let ck: Checkpoint =
+            postcard::from_bytes(payload).map_err(|e| bad(format!("payload: {e}")))?;
+        let n = crate::model::Net::new(ck.config.arch).n_params();
+        if ck.params.len() != n || ck.adam.m.len() != n || ck.adam.v.len() != n {
+            return Err(bad(format!(
+                "holds {} parameters, its architecture needs {n}",
+                ck.params.len()
+            )));
+        }
+        Ok(ck)
+    }
+
+    /// Reads a checkpoint file.
+    pub fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
+        let b = std::fs::read(path).map_err(|e| CheckpointError::Io(path.to_path_buf(), e))?;
+        Checkpoint::from_bytes(path, &b)
+    }
+
+    /// Writes atomically: a temporary file in the same folder, synced, then renamed.
+    pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
+        write_atomic(path, &self.to_bytes()).map_err(|e| CheckpointError::Io(path.to_path_buf(), e))
+    }
+}
+
+/// Writes `bytes` to `path` via a synced temporary file and a rename, so `path` holds
+/// either the old content or the new, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("no file name"))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Kind, Net};
+
+    fn tiny() -> Checkpoint {
+        let arch = Arch {
+            kind: Kind::PseStar,
+            latent: 2,
+            label_dim: 3,
+            classes: 3,
+            pixels: 4,
+            hidden: [3, 2],
+        };
+        let n = Net::new(arch).n_params();
+        Checkpoint {
+            config: RunConfig {
+                dataset: Dataset::Mnist,
+                arch,
+                labels: LabelKind::OneHot,
+                seed: 9,
+                recipe: Recipe::paper(),
+            },
+            step: 17,
+            params: (0..n).map(|i| i as f32 * 0.5).collect(),
+            adam: Adam::new(n),
+        }
+    }
+
+    #[test]
+    fn round_trip_and_atomic_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.bin");
+        tiny().save(&p).unwrap();
+        assert_eq!(Checkpoint::load(&p).unwrap(), tiny());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+    }
+
+    #[test]
+    fn damage_is_detected() {
+        let p = Path::new("ck");
+        let good = tiny().to_bytes();
+        let mut flipped = good.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        for (bytes, want) in [
+            (&good[..good.len() - 1], "truncated"),
+            (&flipped[..], "CRC"),
+            (&b"hello world, not a checkpoint"[..], "magic"),
+        ] {
+            let e = Checkpoint::from_bytes(p, bytes).unwrap_err().to_string();
+            assert!(e.contains(want) && e.contains("ck"), "{e}");
+        }
+    }
+}

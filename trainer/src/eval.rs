@@ -1,0 +1,276 @@
+//! The paper's metrics (DESIGN §4), computed the same way for every model:
+//! reconstruction error, annotation accuracy and generation accuracy.
+
+use crate::checkpoint::Checkpoint;
+use crate::data::{self, Dataset, Split};
+use crate::infer;
+use crate::judge::Judge;
+use crate::loss::bce_one;
+use crate::mlp::MlpCache;
+use crate::model::{Kind, Net};
+use crate::rng::{Rng, Stream};
+use crate::train::label_table;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ndarray::{Array2, ArrayView2, s};
+use pse_runtime::gaussian;
+use serde::{Deserialize, Serialize};
+use std::io::IsTerminal;
+use std::path::Path;
+
+/// Every number `eval` reports, as written to `metrics.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Dataset.
+    pub dataset: Dataset,
+    /// "PSE" or "PSE*".
+    pub model: String,
+    /// Latent dimension.
+    pub latent: usize,
+    /// Recipe name.
+    pub recipe: String,
+    /// Steps trained.
+    pub steps: u64,
+    /// Training seed.
+    pub seed: u64,
+    /// Mean summed BCE (nats) over the test images, one `z ~ q(z|x)` each.
+    pub reconstruction: f64,
+    /// Fraction of test images whose `mu_x` is most likely under their own label's Gaussian.
+    pub annotation_accuracy: f64,
+    /// Annotation accuracy per class.
+    pub annotation_per_class: Vec<f64>,
+    /// Mean over repeats of the judge's accuracy on images decoded from `z ~ q(z|l)`.
+    pub generation_accuracy: f64,
+    /// Sample standard deviation of that over repeats.
+    pub generation_std: f64,
+    /// Repeats of the generation measurement.
+    pub generation_repeats: u32,
+    /// Images decoded per label per repeat.
+    pub generation_samples_per_label: u32,
+    /// The judge's accuracy on the training images.
+    pub judge_train_accuracy: f64,
+    /// The judge's accuracy on the test images.
+    pub judge_test_accuracy: f64,
+}
+
+/// How much generation sampling to do (the paper: 10,000 per label, 10 repeats).
+#[derive(Debug, Clone, Copy)]
+pub struct EvalOptions {
+    /// Decoded images per label per repeat.
+    pub samples_per_label: u32,
+    /// Repeats.
+    pub repeats: u32,
+    /// Show progress.
+    pub progress: bool,
+}
+
+/// The paper's Table 1 / Table 2 row for a model, if it reports one:
+/// (reconstruction, annotation %, generation %).
+pub fn paper_numbers(dataset: Dataset, kind: Kind, latent: usize) -> Option<(f64, f64, f64)> {
+    match (dataset, kind, latent) {
+        (Dataset::Mnist, Kind::Pse, 10) => Some((82.8, 96.0, 93.9)),
+        (Dataset::Mnist, Kind::PseStar, 10) => Some((82.3, 96.3, 94.9)),
+        (Dataset::Mnist, Kind::PseStar, 20) => Some((75.0, 97.1, 95.6)),
+        (Dataset::Fashion, Kind::Pse, 10) => Some((219.1, 81.2, 75.9)),
+        (Dataset::Fashion, Kind::PseStar, 10) => Some((219.6, 81.3, 76.1)),
+        (Dataset::Fashion, Kind::PseStar, 20) => Some((219.0, 81.6, 76.2)),
+        _ => None,
+    }
+}
+
+/// Annotates each row of `mu_x` with the label maximising `log N(mu_x; mu_l, var_l)`,
+/// using the runtime's scoring code.
+pub fn annotate(
+    mu_x: ArrayView2<f32>,
+    lab_mu: ArrayView2<f32>,
+    lab_lv: ArrayView2<f32>,
+) -> Vec<usize> {
+    let d = lab_mu.ncols();
+    let mut inv_var = Array2::<f32>::zeros((lab_mu.nrows(), d));
+    let log_norm: Vec<f32> = lab_lv
+        .rows()
+        .into_iter()
+        .zip(inv_var.rows_mut())
+        .map(|(lv, mut iv)| {
+            gaussian::label_constants(
+                lv.as_slice().expect("contiguous"),
+                iv.as_slice_mut().expect("contiguous"),
+            )
+        })
+        .collect();
+    let mut scores = vec![0.0f32; lab_mu.nrows()];
+    mu_x.rows()
+        .into_iter()
+        .map(|x| {
+            let x = x.to_vec();
+            for (c, sc) in scores.iter_mut().enumerate() {
+                let mu = lab_mu.row(c);
+                *sc = gaussian::log_likelihood(
+                    &x,
+                    mu.as_slice().expect("contiguous"),
+                    inv_var.row(c).as_slice().expect("contiguous"),
+                    log_norm[c],
+                );
+            }
+            gaussian::argmax(&scores).unwrap_or(0)
+        })
+        .collect()
+}
+
+/// Computes every metric for a trained checkpoint.
+pub fn evaluate(
+    ck: &Checkpoint,
+    data_dir: &Path,
+    opts: EvalOptions,
+) -> Result<Metrics, Box<dyn std::error::Error>> {
+    let cfg = &ck.config;
+    let net = Net::new(cfg.arch);
+    let p = &ck.params;
+    let test = data::load(data_dir, cfg.dataset, Split::Test)?;
+    let judge = Judge::load_or_train(data_dir, cfg.dataset, opts.progress)?;
+
+    // Annotation.
+    let (mu, lv) = infer::encode(&net, p, test.x.view());
+    let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, label_table(cfg).view());
+    let pred = annotate(mu.view(), lab_mu.view(), lab_lv.view());
+    let classes = cfg.arch.classes;
+    let (mut hit, mut count) = (vec![0usize; classes], vec![0usize; classes]);
+    for (&p, &y) in pred.iter().zip(&test.y) {
+        count[y as usize] += 1;
+        hit[y as usize] += usize::from(p == y as usize);
+    }
+    let annotation_accuracy = hit.iter().sum::<usize>() as f64 / test.len() as f64;
+    let annotation_per_class = hit
+        .iter()
+        .zip(&count)
+        .map(|(&h, &c)| h as f64 / c.max(1) as f64)
+        .collect();
+
+    // Reconstruction: one z ~ q(z|x) per test image.
+    let d = cfg.arch.latent;
+    let mut cache = MlpCache::default();
+    let mut total = 0.0f64;
+    for (chunk, start) in (0..test.len()).step_by(infer::CHUNK).enumerate() {
+        let end = (start + infer::CHUNK).min(test.len());
+        let mut z = Array2::<f32>::zeros((end - start, d));
+        Rng::new(cfg.seed, Stream::Eval, chunk as u64)
+            .fill_normal(z.as_slice_mut().expect("contiguous"));
+        for ((zi, &m), &l) in z
+            .iter_mut()
+            .zip(mu.slice(s![start..end, ..]))
+            .zip(lv.slice(s![start..end, ..]))
+        {
+            *zi = m + (0.5 * l).exp() * *zi;
+        }
+        let logits = infer::decode_logits(&net, p, z.view(), &mut cache);
+        for (&l, &t) in logits.iter().zip(test.x.slice(s![start..end, ..])) {
+            total += bce_one(l, t) as f64;
+        }
+    }
+    let reconstruction = total / test.len() as f64;
+
+    // Generation: decode z ~ q(z|l), let the judge say which label it sees.
+    let n = opts.samples_per_label as usize;
+    let work = opts.repeats as u64 * classes as u64;
+    let bar = if opts.progress && std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(Some(work), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("generation {bar:30} {pos}/{len} label batches  ETA {eta}")
+            .expect("valid template"),
+    );
+    let mut accs = Vec::new();
+    let mut jcache = MlpCache::default();
+    for r in 0..opts.repeats {
+        let mut correct = 0usize;
+        for c in 0..classes {
+            let mut z = Array2::<f32>::zeros((n, d));
+            Rng::new(
+                cfg.seed,
+                Stream::Eval,
+                1 << 32 | (r as u64) << 16 | c as u64,
+            )
+            .fill_normal(z.as_slice_mut().expect("contiguous"));
+            for mut row in z.rows_mut() {
+                for ((zi, &m), &l) in row.iter_mut().zip(lab_mu.row(c)).zip(lab_lv.row(c)) {
+                    *zi = m + (0.5 * l).exp() * *zi;
+                }
+            }
+            let images = infer::decode(&net, p, z.view(), &mut cache);
+            correct += judge
+                .classify(images.view(), &mut jcache)
+                .iter()
+                .filter(|&&k| k as usize == c)
+                .count();
+            bar.inc(1);
+        }
+        accs.push(correct as f64 / (n * classes) as f64);
+    }
+    bar.finish_and_clear();
+    let mean = accs.iter().sum::<f64>() / accs.len().max(1) as f64;
+    let var = if accs.len() > 1 {
+        accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (accs.len() - 1) as f64
+    } else {
+        0.0
+    };
+
+    Ok(Metrics {
+        dataset: cfg.dataset,
+        model: cfg.arch.kind.paper_name().into(),
+        latent: d,
+        recipe: cfg.recipe.name.clone(),
+        steps: ck.step,
+        seed: cfg.seed,
+        reconstruction,
+        annotation_accuracy,
+        annotation_per_class,
+        generation_accuracy: mean,
+        generation_std: var.sqrt(),
+        generation_repeats: opts.repeats,
+        generation_samples_per_label: opts.samples_per_label,
+        judge_train_accuracy: judge.train_accuracy,
+        judge_test_accuracy: judge.test_accuracy,
+    })
+}
+
+/// The metrics as a Markdown table, beside the paper's numbers where it has them.
+pub fn table(m: &Metrics) -> String {
+    let kind = if m.model == "PSE" {
+        Kind::Pse
+    } else {
+        Kind::PseStar
+    };
+    let paper = paper_numbers(m.dataset, kind, m.latent);
+    let col = |f: fn(&(f64, f64, f64)) -> f64, fmt: fn(f64) -> String| {
+        paper.as_ref().map_or("—".to_string(), |p| fmt(f(p)))
+    };
+    let mut t = format!(
+        "{} {}D on {} ({} recipe, {} steps, seed {})\n\n| metric | ours | paper |\n|---|---|---|\n",
+        m.model, m.latent, m.dataset, m.recipe, m.steps, m.seed
+    );
+    t += &format!(
+        "| reconstruction error (nats, lower is better) | {:.1} | {} |\n",
+        m.reconstruction,
+        col(|p| p.0, |v| format!("{v:.1}"))
+    );
+    t += &format!(
+        "| annotation accuracy (%) | {:.2} | {} |\n",
+        100.0 * m.annotation_accuracy,
+        col(|p| p.1, |v| format!("{v:.1}"))
+    );
+    t += &format!(
+        "| generation accuracy (%, {}×{} per label) | {:.2} ± {:.2} | {} |\n",
+        m.generation_repeats,
+        m.generation_samples_per_label,
+        100.0 * m.generation_accuracy,
+        100.0 * m.generation_std,
+        col(|p| p.2, |v| format!("{v:.1}"))
+    );
+    t += &format!(
+        "\njudge classifier: {:.2} % on training images, {:.2} % on test images (paper's MNIST judge: 98.09 % / 96.86 %)\n",
+        100.0 * m.judge_train_accuracy,
+        100.0 * m.judge_test_accuracy
+    );
+    t
+}

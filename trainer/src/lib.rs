@@ -1,0 +1,26 @@
+//! `pse-trainer`: trains Probabilistic Semantic Embedding models (PSE and PSE*, from
+//! "Probabilistic Semantic Embedding") on MNIST and Fashion-MNIST, evaluates them the
+//! paper's way, draws their pictures and exports them for `pse-runtime`.
+
+pub mod adam;
+pub mod bench;
+pub mod checkpoint;
+pub mod data;
+pub mod dense;
+pub mod eval;
+#[cfg(test)]
+mod gradcheck;
+pub mod idx;
+pub mod infer;
+pub mod judge;
+pub mod loss;
+pub mod matmul;
+pub mod mlp;
+pub mod model;
+pub mod params;
+pub mod picture;
+pub mod plot;
+pub mod pse;
+pub mod recipe;
+pub mod rng;
+pub mod train;

@@ -1,0 +1,316 @@
+//! The `pse-trainer` command line.
+
+use clap::{Args, Parser, Subcommand};
+use pse_trainer::checkpoint::{Checkpoint, LabelKind, RunConfig, write_atomic};
+use pse_trainer::data::Dataset;
+use pse_trainer::eval::{self, EvalOptions};
+use pse_trainer::model::{Arch, Kind, PAPER_HIDDEN};
+use pse_trainer::recipe::Recipe;
+use pse_trainer::train::{self, TrainOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Train, evaluate, plot and export Probabilistic Semantic Embedding models (PSE / PSE*).
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model into a run folder (checkpoint, config.json, train-log.jsonl).
+    Train(TrainArgs),
+    /// Evaluate a run the paper's way: reconstruction error, annotation accuracy and
+    /// generation accuracy (judged by a cached classifier); prints a table beside the
+    /// paper's numbers and writes RUN/metrics.json.
+    Eval(EvalArgs),
+    /// Draw a run's pictures: samples per label, interpolation strips between labels and
+    /// the latent space of the test images coloured by label (PNG files).
+    Plot(PlotArgs),
+    /// Benchmark training throughput on one thread: steps/s of the real training step and
+    /// the rate of its matrix products (prints a table and JSON; not a test).
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Objective to time.
+    #[arg(long, value_enum, default_value = "pse-star")]
+    model: Kind,
+    /// Latent dimension.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=64))]
+    latent: u16,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    batch: u32,
+    /// Timed steps.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    steps: u64,
+    /// Single-core f32 peak of this machine in GFLOP/s (117 was measured with an FMA loop
+    /// on this machine type: AVX-512 Zen 4, see notes/matmul-cpu.md).
+    #[arg(long, default_value_t = 117.0)]
+    peak_gflops: f64,
+}
+
+#[derive(Args)]
+struct PlotArgs {
+    /// Run folder (from `pse-trainer train`).
+    run: PathBuf,
+    /// Folder for the PNGs [default: RUN/plots].
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArg,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Run folder (from `pse-trainer train`).
+    run: PathBuf,
+    /// Images decoded per label per repeat for generation accuracy.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    samples: u32,
+    /// Repeats of the generation measurement (for mean ± std).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    repeats: u32,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    data: DataArg,
+}
+
+#[derive(Args)]
+struct DataArg {
+    /// Folder with the datasets (filled by scripts/fetch-data.sh).
+    #[arg(long, default_value = "data", global = true)]
+    data: PathBuf,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Dataset to train on.
+    #[arg(long, value_enum, default_value = "mnist")]
+    dataset: Dataset,
+    /// Objective: PSE, or PSE* (adds a classifier on the reconstruction).
+    #[arg(long, value_enum, default_value = "pse-star")]
+    model: Kind,
+    /// Latent dimension (the paper uses 2, 10 and 20).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
+    latent: u16,
+    /// Label encoding.
+    #[arg(long, value_enum, default_value = "one-hot")]
+    labels: LabelKind,
+    /// Seed for initialisation, batch order and noise: same seed, same bytes.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Training recipe: `paper` (2000 steps, batch 100, Adam 1e-3, no tricks) or `default`
+    /// (longer, with KL warm-up and cosine learning-rate decay).
+    #[arg(long, default_value = "default", value_parser = ["paper", "default"])]
+    recipe: String,
+    /// Override the recipe's number of steps.
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Override the recipe's minibatch size.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    batch: Option<u32>,
+    /// Override the recipe's peak learning rate.
+    #[arg(long)]
+    lr: Option<f32>,
+    /// Override the recipe's KL warm-up steps.
+    #[arg(long)]
+    kl_warmup: Option<u64>,
+    /// Override how many training images are held out for validation.
+    #[arg(long)]
+    holdout: Option<usize>,
+    /// Run folder to create (or to continue, with --resume).
+    #[arg(long)]
+    out: PathBuf,
+    /// Continue the run in --out from its last checkpoint (same options as the first call).
+    #[arg(long)]
+    resume: bool,
+    /// Steps between checkpoints.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoint_every: u64,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    data: DataArg,
+}
+
+fn recipe_of(a: &TrainArgs) -> Recipe {
+    let mut r = Recipe::named(&a.recipe).expect("clap restricts the names");
+    let custom = a.steps.is_some()
+        || a.batch.is_some()
+        || a.lr.is_some()
+        || a.kl_warmup.is_some()
+        || a.holdout.is_some();
+    if let Some(h) = a.holdout {
+        r.holdout = h;
+    }
+    if let Some(s) = a.steps {
+        r.steps = s;
+    }
+    if let Some(b) = a.batch {
+        r.batch = b as usize;
+    }
+    if let Some(lr) = a.lr {
+        r.lr = lr;
+    }
+    if let Some(k) = a.kl_warmup {
+        r.kl_warmup = k;
+    }
+    if custom {
+        r.name = format!("{}+overrides", r.name);
+    }
+    r
+}
+
+fn run_train(a: TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
+    if !(a.lr.unwrap_or(1e-3) > 0.0 && a.lr.unwrap_or(1e-3).is_finite()) {
+        return Err("--lr must be a positive number".into());
+    }
+    let classes = a.dataset.label_names().len();
+    let cfg = RunConfig {
+        dataset: a.dataset,
+        arch: Arch {
+            kind: a.model,
+            latent: a.latent as usize,
+            label_dim: classes,
+            classes,
+            pixels: pse_trainer::data::PIXELS,
+            hidden: PAPER_HIDDEN,
+        },
+        labels: a.labels,
+        seed: a.seed,
+        recipe: recipe_of(&a),
+    };
+    let opts = TrainOptions {
+        data_dir: a.data.data.clone(),
+        out: a.out.clone(),
+        resume: a.resume,
+        checkpoint_every: a.checkpoint_every,
+        progress: !a.quiet,
+    };
+    let t0 = std::time::Instant::now();
+    let ck = train::train(cfg, &opts)?;
+    eprintln!(
+        "trained {} {}D on {} for {} steps in {:.1} s -> {}",
+        ck.config.arch.kind.paper_name(),
+        ck.config.arch.latent,
+        ck.config.dataset,
+        ck.step,
+        t0.elapsed().as_secs_f64(),
+        a.out.join(train::files::CHECKPOINT).display()
+    );
+    Ok(())
+}
+
+fn load_run(run: &std::path::Path) -> Result<Checkpoint, Box<dyn std::error::Error>> {
+    let p = run.join(train::files::CHECKPOINT);
+    if !p.exists() {
+        return Err(format!(
+            "{}: no checkpoint here; train one with `pse-trainer train --out {}`",
+            run.display(),
+            run.display()
+        )
+        .into());
+    }
+    Ok(Checkpoint::load(&p)?)
+}
+
+fn run_eval(a: EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let ck = load_run(&a.run)?;
+    let t0 = std::time::Instant::now();
+    let opts = EvalOptions {
+        samples_per_label: a.samples,
+        repeats: a.repeats,
+        progress: !a.quiet,
+    };
+    let m = eval::evaluate(&ck, &a.data.data, opts)?;
+    let json = serde_json::to_vec_pretty(&m)?;
+    let out = a.run.join("metrics.json");
+    write_atomic(&out, &json).map_err(|e| format!("{}: {e}", out.display()))?;
+    println!("{}", eval::table(&m));
+    eprintln!(
+        "evaluated in {:.1} s; metrics written to {}",
+        t0.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
+
+fn run_plot(a: PlotArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let ck = load_run(&a.run)?;
+    let dir = a.out.unwrap_or_else(|| a.run.join("plots"));
+    for p in pse_trainer::plot::plot(&ck, &a.data.data, &dir)? {
+        println!("{}", p.display());
+    }
+    Ok(())
+}
+
+fn run_bench(a: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let t = pse_trainer::bench::train_throughput(
+        a.model,
+        a.latent as usize,
+        a.batch as usize,
+        a.steps,
+        20,
+        a.peak_gflops,
+    );
+    println!(
+        "training throughput, one thread: {} {}D, batch {}, {} timed steps",
+        t.model, t.latent, t.batch, t.steps
+    );
+    println!(
+        "  steps/s                          {:.1}",
+        t.steps_per_second
+    );
+    println!(
+        "  2000 steps (paper recipe)        {:.1} s",
+        t.paper_recipe_seconds
+    );
+    println!(
+        "  matmul FLOP per step             {:.1} M",
+        t.matmul_flop_per_step as f64 / 1e6
+    );
+    println!(
+        "  time in matmul                   {:.1} %",
+        100.0 * t.matmul_time_share
+    );
+    println!(
+        "  matmul rate                      {:.1} GFLOP/s",
+        t.matmul_gflops
+    );
+    println!(
+        "  matmul share of peak ({:.0})      {:.1} %",
+        t.peak_gflops,
+        100.0 * t.matmul_share_of_peak
+    );
+    println!(
+        "  whole step, matmul FLOP / time   {:.1} GFLOP/s",
+        t.step_gflops
+    );
+    println!("{}", serde_json::to_string(&t)?);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => run_train(a),
+        Command::Eval(a) => run_eval(a),
+        Command::Plot(a) => run_plot(a),
+        Command::Bench(a) => run_bench(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The pictures people look at: samples per label (paper Fig. 3), interpolation strips
+//! between labels (Fig. 4b) and the latent space coloured by label (Fig. 2, 7–10).
+
+use crate::checkpoint::Checkpoint;
+use crate::data::{self, Dataset, Split};
+use crate::infer;
+use crate::mlp::MlpCache;
+use crate::model::Net;
+use crate::picture::{PictureError, image_grid, scatter};
+use crate::rng::{Rng, Stream};
+use crate::train::label_table;
+use ndarray::{Array2, ArrayView2};
+use std::path::{Path, PathBuf};
+
+/// Label pairs drawn as interpolation strips: visual neighbours, as in the paper's Fig. 4b.
+pub fn interpolation_pairs(dataset: Dataset) -> &'static [(usize, usize)] {
+    match dataset {
+        Dataset::Mnist => &[(1, 7), (4, 9), (3, 8), (0, 6), (5, 3), (2, 7)],
+        // Sneaker → Ankle boot, T-shirt/top → Shirt, Pullover → Coat, Sandal → Sneaker, Trouser → Dress
+        Dataset::Fashion => &[(7, 9), (0, 6), (2, 4), (5, 7), (1, 3)],
+    }
+}
+
+/// Columns of the sample grid and steps of an interpolation strip.
+pub const COLUMNS: usize = 12;
+
+/// Writes `samples.png`, `interpolation.png` and `latent.png` into `dir`; returns their paths.
+pub fn plot(
+    ck: &Checkpoint,
+    data_dir: &Path,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let cfg = &ck.config;
+    let net = Net::new(cfg.arch);
+    let p = &ck.params;
+    let names: Vec<String> = cfg
+        .dataset
+        .label_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, label_table(cfg).view());
+    let d = cfg.arch.latent;
+    let mut cache = MlpCache::default();
+    let mut written = Vec::new();
+
+    // Samples: column 0 decodes the label's mean, the rest z ~ q(z|l).
+    let mut z = Array2::<f32>::zeros((names.len() * COLUMNS, d));
+    let mut rng = Rng::new(cfg.seed, Stream::Eval, u64::MAX);
+    for c in 0..names.len() {
+        for k in 0..COLUMNS {
+            let mut row = z.row_mut(c * COLUMNS + k);
+            let mut e = vec![0.0f32; d];
+            if k > 0 {
+                rng.fill_normal(&mut e);
+            }
+            for j in 0..d {
+                row[j] = lab_mu[[c, j]] + (0.5 * lab_lv[[c, j]]).exp() * e[j];
+            }
+        }
+    }
+    let images = infer::decode(&net, p, z.view(), &mut cache);
+    let rows: Vec<(String, Vec<&[f32]>)> = names
+        .iter()
+        .enumerate()
+        .map(|(c, n)| {
+            (
+                n.clone(),
+                (0..COLUMNS)
+                    .map(|k| row(&images, c * COLUMNS + k))
+                    .collect(),
+            )
+        })
+        .collect();
+    written.push(save(
+        image_grid(&rows, 28, 28, 2),
+        &dir.join("samples.png"),
+    )?);
+
+    // Interpolation strips between label means.
+    let pairs = interpolation_pairs(cfg.dataset);
+    let mut z = Array2::<f32>::zeros((pairs.len() * COLUMNS, d));
+    for (i, &(a, b)) in pairs.iter().enumerate() {
+        for k in 0..COLUMNS {
+            let t = k as f32 / (COLUMNS - 1) as f32;
+            for j in 0..d {
+                z[[i * COLUMNS + k, j]] = (1.0 - t) * lab_mu[[a, j]] + t * lab_mu[[b, j]];
+            }
+        }
+    }
+    let images = infer::decode(&net, p, z.view(), &mut cache);
+    let rows: Vec<(String, Vec<&[f32]>)> = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, &(a, b))| {
+            (
+                format!("{} -> {}", names[a], names[b]),
+                (0..COLUMNS)
+                    .map(|k| row(&images, i * COLUMNS + k))
+                    .collect(),
+            )
+        })
+        .collect();
+    written.push(save(
+        image_grid(&rows, 28, 28, 2),
+        &dir.join("interpolation.png"),
+    )?);
+
+    // Latent scatter of the test images' means (projected on 2 principal axes when d > 2).
+    let test = data::load(data_dir, cfg.dataset, Split::Test)?;
+    let (mu, _) = infer::encode(&net, p, test.x.view());
+    let (points, how) = project_2d(mu.view());
+    let classes: Vec<u16> = test.y.iter().map(|&y| y as u16).collect();
+    let title = format!(
+        "{} {}D, {}: test-image means{how}",
+        cfg.arch.kind.paper_name(),
+        d,
+        cfg.dataset
+    );
+    written.push(save(
+        scatter(&points, &classes, &names, &title, 800)?,
+        &dir.join("latent.png"),
+    )?);
+    Ok(written)
+}
+
+fn row(a: &Array2<f32>, i: usize) -> &[f32] {
+    let start = i * a.ncols();
+    &a.as_slice().expect("contiguous")[start..start + a.ncols()]
+}
+
+fn save(c: crate::picture::Canvas, path: &Path) -> Result<PathBuf, PictureError> {
+    c.write_png(path)?;
+    Ok(path.to_path_buf())
+}
+
+/// Points in 2-D: the coordinates themselves for d ≤ 2, else the projection on the two
+/// leading principal axes (power iteration with deflation, in `f64`).
+pub fn project_2d(x: ArrayView2<f32>) -> (Vec<[f32; 2]>, &'static str) {
+    let (n, d) = x.dim();
+    if d <= 2 {
+        let pts = x
+            .rows()
+            .into_iter()
+            .map(|r| [r[0], if d == 2 { r[1] } else { 0.0 }])
+            .collect();
+        return (pts, "");
+    }
+    let mean: Vec<f64> = (0..d)
+        .map(|j| x.column(j).iter().map(|&v| v as f64).sum::<f64>() / n as f64)
+        .collect();
+    let mut cov = vec![vec![0.0f64; d]; d];
+    for r in x.rows() {
+        for i in 0..d {
+            for j in 0..d {
+                cov[i][j] += (r[i] as f64 - mean[i]) * (r[j] as f64 - mean[j]);
+            }
+        }
+    }
+    let mut axes: Vec<Vec<f64>> = Vec::new();
+    for _ in 0..2 {
+        let mut v: Vec<f64> = (0..d).map(|i| 1.0 + i as f64 * 0.1).collect();
+        for _ in 0..200 {
+            let mut w: Vec<f64> = (0..d)
+                .map(|i| (0..d).map(|j| cov[i][j] * v[j]).sum())
+                .collect();
+            for a in &axes {
+                let dot: f64 = w.iter().zip(a).map(|(x, y)| x * y).sum();
+                w.iter_mut().zip(a).for_each(|(x, y)| *x -= dot * y);
+            }
+            let norm = w.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-30);
+            v = w.into_iter().map(|x| x / norm).collect();
+        }
+        axes.push(v);
+    }
+    let pts = x
+        .rows()
+        .into_iter()
+        .map(|r| {
+            let c =
+                |a: &Vec<f64>| (0..d).map(|j| (r[j] as f64 - mean[j]) * a[j]).sum::<f64>() as f32;
+            [c(&axes[0]), c(&axes[1])]
+        })
+        .collect();
+    (pts, ", 2 principal axes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_finds_the_spread_axis() {
+        // Points spread along (1, 1, 0) with tiny noise elsewhere.
+        let x = Array2::from_shape_fn((200, 3), |(i, j)| {
+            let t = i as f32 / 10.0 - 10.0;
+            match j {
+                0 | 1 => t,
+                _ => ((i * 7) % 5) as f32 * 0.01,
+            }
+        });
+        let (pts, how) = project_2d(x.view());
+        assert!(!how.is_empty());
+        let spread0 = pts.iter().map(|p| p[0].abs()).fold(0.0, f32::max);
+        let spread1 = pts.iter().map(|p| p[1].abs()).fold(0.0, f32::max);
+        assert!(spread0 > 10.0 && spread1 < 0.1, "{spread0} {spread1}");
+    }
+}

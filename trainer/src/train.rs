@@ -1,0 +1,303 @@
+//! The training loop: deterministic batches and noise, Adam, progress, atomic checkpoints.
+
+use crate::adam::Adam;
+use crate::checkpoint::{Checkpoint, CheckpointError, RunConfig, write_atomic};
+use crate::data::{self, DataError, Labelled, Split};
+use crate::model::Net;
+use crate::pse::{Terms, Weights, Workspace, loss_and_grad, one_hot_table};
+use crate::rng::{Rng, Stream};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ndarray::Array2;
+use std::fmt;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// File names inside a run folder.
+pub mod files {
+    /// The latest checkpoint.
+    pub const CHECKPOINT: &str = "checkpoint.bin";
+    /// The run's configuration and recipe, as JSON.
+    pub const CONFIG: &str = "config.json";
+    /// Loss terms every few steps, one JSON object per line.
+    pub const LOG: &str = "train-log.jsonl";
+}
+
+/// Why training stopped early.
+#[derive(Debug)]
+pub enum TrainError {
+    /// The data could not be loaded.
+    Data(DataError),
+    /// A checkpoint could not be read or written.
+    Checkpoint(CheckpointError),
+    /// Another file could not be written.
+    Io(PathBuf, std::io::Error),
+    /// The run folder already holds a run (and `--resume` was not given), or holds a
+    /// different one than the options describe.
+    RunExists(PathBuf, String),
+    /// A loss term or the gradient stopped being finite.
+    NonFinite {
+        /// Step at which it happened (0-based).
+        step: u64,
+        /// Which term.
+        term: &'static str,
+        /// The last checkpoint kept.
+        kept: PathBuf,
+    },
+}
+
+impl fmt::Display for TrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrainError::Data(e) => e.fmt(f),
+            TrainError::Checkpoint(e) => e.fmt(f),
+            TrainError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            TrainError::RunExists(p, why) => write!(f, "{}: {why}", p.display()),
+            TrainError::NonFinite { step, term, kept } => write!(
+                f,
+                "training diverged at step {step}: the {term} is not finite; the last good checkpoint is kept at {}",
+                kept.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TrainError {}
+
+/// How to run (not what to train: that is the [`RunConfig`]).
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Folder holding `mnist/` and `fashion/`.
+    pub data_dir: PathBuf,
+    /// Run folder.
+    pub out: PathBuf,
+    /// Continue from the run folder's checkpoint.
+    pub resume: bool,
+    /// Steps between checkpoints (one is always written at the end).
+    pub checkpoint_every: u64,
+    /// Show a progress bar (or, without a terminal, a line every 10 %).
+    pub progress: bool,
+}
+
+/// Indices of the examples in batch `step`: epochs are fresh permutations of the
+/// training set drawn from `(seed, epoch)`, read in order.
+pub struct BatchOrder {
+    seed: u64,
+    n: usize,
+    batch: usize,
+    epoch: Option<(u64, Vec<u32>)>,
+}
+
+impl BatchOrder {
+    /// Batches of `batch` from `n` examples.
+    pub fn new(seed: u64, n: usize, batch: usize) -> BatchOrder {
+        BatchOrder {
+            seed,
+            n,
+            batch,
+            epoch: None,
+        }
+    }
+
+    /// Fills `out` with the indices of batch `step`.
+    pub fn indices(&mut self, step: u64, out: &mut Vec<u32>) {
+        out.clear();
+        let start = step * self.batch as u64;
+        for k in 0..self.batch as u64 {
+            let pos = start + k;
+            let (e, off) = (pos / self.n as u64, (pos % self.n as u64) as usize);
+            if self.epoch.as_ref().is_none_or(|(cur, _)| *cur != e) {
+                self.epoch = Some((
+                    e,
+                    Rng::new(self.seed, Stream::Shuffle, e).permutation(self.n),
+                ));
+            }
+            out.push(self.epoch.as_ref().expect("set above").1[off]);
+        }
+    }
+}
+
+/// The label table the label encoder sees for a run.
+pub fn label_table(cfg: &RunConfig) -> Array2<f32> {
+    one_hot_table(cfg.arch.classes)
+}
+
+/// Loads the training split minus the held-out tail.
+pub fn training_set(data_dir: &Path, cfg: &RunConfig) -> Result<Labelled, DataError> {
+    let all = data::load(data_dir, cfg.dataset, Split::Train)?;
+    Ok(all.split_tail(cfg.recipe.holdout).0)
+}
+
+/// Trains (or resumes) a run; returns the final checkpoint, also saved in the run folder.
+pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainError> {
+    let ck_path = opts.out.join(files::CHECKPOINT);
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e| TrainError::Io(p, e)
+    };
+    let net = Net::new(cfg.arch);
+    let (mut params, mut adam, start) = if opts.resume {
+        let ck = Checkpoint::load(&ck_path).map_err(TrainError::Checkpoint)?;
+        if ck.config != cfg {
+            return Err(TrainError::RunExists(
+                opts.out.clone(),
+                "its checkpoint was trained with other options than these; resume without options, or use another --out".into(),
+            ));
+        }
+        (ck.params, ck.adam, ck.step)
+    } else {
+        if ck_path.exists() {
+            return Err(TrainError::RunExists(
+                opts.out.clone(),
+                "already holds a run: pass --resume to continue it, or choose another --out".into(),
+            ));
+        }
+        std::fs::create_dir_all(&opts.out).map_err(io(&opts.out))?;
+        let json = serde_json::to_vec_pretty(&cfg).expect("config serialises");
+        let cp = opts.out.join(files::CONFIG);
+        write_atomic(&cp, &json).map_err(io(&cp))?;
+        let params = net.layout.init(cfg.seed);
+        let n = params.len();
+        (params, Adam::new(n), 0)
+    };
+
+    let train = training_set(&opts.data_dir, &cfg).map_err(TrainError::Data)?;
+    let labels = label_table(&cfg);
+    let r = cfg.recipe.clone();
+    let (b, d) = (r.batch, cfg.arch.latent);
+    let mut order = BatchOrder::new(cfg.seed, train.len(), b);
+    let mut idx = Vec::with_capacity(b);
+    let mut xb = Array2::<f32>::zeros((b, cfg.arch.pixels));
+    let mut yb = vec![0u8; b];
+    let mut eps = Array2::<f32>::zeros((b, d));
+    let mut grad = vec![0.0f32; params.len()];
+    let mut ws = Workspace::default();
+
+    let log_path = opts.out.join(files::LOG);
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(io(&log_path))?;
+    let bar = progress_bar(opts.progress, r.steps, start);
+    let t0 = Instant::now();
+    let mut avg = Terms::default();
+    let mut avg_n = 0u32;
+    let mut last_line = start;
+
+    for step in start..r.steps {
+        order.indices(step, &mut idx);
+        for (k, &i) in idx.iter().enumerate() {
+            xb.row_mut(k).assign(&train.x.row(i as usize));
+            yb[k] = train.y[i as usize];
+        }
+        Rng::new(cfg.seed, Stream::Noise, step)
+            .fill_normal(eps.as_slice_mut().expect("contiguous"));
+        let w = Weights {
+            kl: r.kl_weight_at(step),
+            ce: 1.0,
+        };
+        grad.fill(0.0);
+        let t = loss_and_grad(
+            &net,
+            &params,
+            &mut grad,
+            labels.view(),
+            xb.view(),
+            &yb,
+            eps.view(),
+            w,
+            &mut ws,
+        );
+        for (term, v) in [
+            ("reconstruction term", t.bce),
+            ("KL term", t.kl),
+            ("classifier term", t.ce),
+        ] {
+            if !v.is_finite() {
+                return Err(TrainError::NonFinite {
+                    step,
+                    term,
+                    kept: ck_path,
+                });
+            }
+        }
+        if !grad.iter().fold(0.0f32, |s, g| s + g * g).is_finite() {
+            return Err(TrainError::NonFinite {
+                step,
+                term: "gradient",
+                kept: ck_path,
+            });
+        }
+        adam.update(&mut params, &grad, r.lr_at(step));
+        avg.bce += t.bce;
+        avg.kl += t.kl;
+        avg.ce += t.ce;
+        avg_n += 1;
+
+        let done = step + 1;
+        if done % 50 == 0 || done == r.steps {
+            let k = avg_n as f64;
+            let m = Terms {
+                bce: avg.bce / k,
+                kl: avg.kl / k,
+                ce: avg.ce / k,
+            };
+            (avg, avg_n) = (Terms::default(), 0);
+            let line = format!(
+                "{{\"step\":{done},\"bce\":{:.4},\"kl\":{:.4},\"ce\":{:.5},\"lr\":{:.3e},\"kl_weight\":{:.4},\"seconds\":{:.2}}}\n",
+                m.bce,
+                m.kl,
+                m.ce,
+                r.lr_at(step),
+                w.kl,
+                t0.elapsed().as_secs_f64()
+            );
+            log.write_all(line.as_bytes()).map_err(io(&log_path))?;
+            let msg = format!("bce {:.1}  kl {:.2}  ce {:.3}", m.bce, m.kl, m.ce);
+            bar.set_position(done);
+            bar.set_message(msg.clone());
+            let plain = opts.progress && bar.is_hidden();
+            if plain && ((done - last_line) * 10 >= r.steps || done == r.steps) {
+                let rate = (done - start) as f64 / t0.elapsed().as_secs_f64();
+                eprintln!("step {done}/{}  {msg}  {rate:.1} steps/s", r.steps);
+                last_line = done;
+            }
+        }
+        if done % opts.checkpoint_every == 0 || done == r.steps {
+            let ck = Checkpoint {
+                config: cfg.clone(),
+                step: done,
+                params: params.clone(),
+                adam: adam.clone(),
+            };
+            ck.save(&ck_path).map_err(TrainError::Checkpoint)?;
+        }
+    }
+    bar.finish_and_clear();
+    if start >= r.steps {
+        return Checkpoint::load(&ck_path).map_err(TrainError::Checkpoint);
+    }
+    Ok(Checkpoint {
+        config: cfg,
+        step: r.steps,
+        params,
+        adam,
+    })
+}
+
+fn progress_bar(show: bool, steps: u64, start: u64) -> ProgressBar {
+    let target = if show && std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(steps), target);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  {per_sec}  ETA {eta}")
+            .expect("valid template"),
+    );
+    bar.set_position(start);
+    bar.reset_eta();
+    bar
+}
