@@ -1,5 +1,140 @@
 //! `pse-runtime`: heap-free, panic-free inference for PSE / PSE* models.
+//!
+//! A model travels as a blob (`runtime/FORMAT.md`): a 14-byte header and a postcard payload
+//! whose weight arrays are borrowed straight from the blob. [`Model::from_bytes`] validates
+//! everything once; afterwards the operations can only fail on their own arguments:
+//!
+//! - [`Model::encode`] — `q(z|x)`: an image's `mu` and `logvar`;
+//! - [`Model::annotate`] — best label or "unknown", per-label log-likelihoods, posteriors;
+//! - [`Model::generate`] — decode a label's mean or a seeded sample;
+//! - [`Model::interpolate`] — decode `(1 - t) mu_a + t mu_b`;
+//! - [`Model::generate_from_vector`] — decode from a word vector via the label encoder;
+//! - [`Model::enroll_image`] + [`enroll::Enroller`] + [`enroll::LabelTable`] — new labels
+//!   on the device, used by `annotate` and `generate_from_gaussian` beside the model's own.
+//!
+//! Memory is the caller's: a [`Scratch`] of the sizes [`Model::scratch_len`] reports, and
+//! fixed-size outputs. Host and device compute the same bits: fixed summation order, no
+//! fused multiply-add, `libm` for every transcendental function, integer dot products for
+//! int8 layers.
+//!
+//! Writing blobs (the trainer's exporter): encode each weight matrix with
+//! [`quant::encode_weights`], biases and label arrays with [`quant::encode_f32`], label
+//! constants with [`labels::write_label_constants`], assemble a [`payload::Payload`]
+//! borrowing those buffers, and call [`blob::encode`]. Weight matrices are row-major
+//! `[out][in]` (transpose an `[in][out]` matrix first).
+//!
+//! ```
+//! use pse_runtime::payload::*;
+//! use pse_runtime::{blob, labels, quant, AnnotateOut, Model, Sample, Scratch, Verdict};
+//!
+//! // A toy model: 2×1 images, d = 2, mu = x, logvar = 0, decoder sigmoid(z).
+//! let eye = [1.0f32, 0.0, 0.0, 1.0];
+//! let enc = Encoding::I8; // the trunk/decoder encoding; heads stay f32
+//! let layer_bytes = |enc: Encoding, w: &[f32]| {
+//!     let mut wb = vec![0u8; enc.weight_bytes(2, 2).unwrap()];
+//!     let mut sb = vec![0u8; enc.scale_bytes(2).unwrap()];
+//!     quant::encode_weights(enc, w, 2, 2, &mut wb, &mut sb).unwrap();
+//!     (wb, sb)
+//! };
+//! let (eye_f32, _) = layer_bytes(Encoding::F32, &eye);
+//! let (zero_f32, _) = layer_bytes(Encoding::F32, &[0.0; 4]);
+//! let (eye_q, eye_scales) = layer_bytes(enc, &eye);
+//! let mut zero_bias = [0u8; 8];
+//! quant::encode_f32(&[0.0, 0.0], &mut zero_bias).unwrap();
+//! let layer = |weights, activation| Layer {
+//!     in_dim: 2, out_dim: 2, activation, weights, bias: &zero_bias[..],
+//! };
+//!
+//! // Two labels at (1, 0) and (0, 1) with unit variance.
+//! let (mu_l, lv_l) = ([1.0f32, 0.0, 0.0, 1.0], [0.0f32; 4]);
+//! let (mut mu_b, mut lv_b, mut iv_b, mut ln_b) = ([0u8; 16], [0u8; 16], [0u8; 16], [0u8; 8]);
+//! quant::encode_f32(&mu_l, &mut mu_b).unwrap();
+//! quant::encode_f32(&lv_l, &mut lv_b).unwrap();
+//! labels::write_label_constants(&lv_l, 2, &mut iv_b, &mut ln_b).unwrap();
+//!
+//! let payload = Payload {
+//!     kind: ModelKind::Pse,
+//!     latent_dim: 2,
+//!     image_width: 2,
+//!     image_height: 1,
+//!     unknown_threshold: f32::NEG_INFINITY,
+//!     labels: Labels {
+//!         count: 2, names: "left\nright",
+//!         mu: &mu_b, logvar: &lv_b, inv_var: &iv_b, log_norm: &ln_b,
+//!     },
+//!     label_encoder: None,
+//!     encoder: Encoder {
+//!         trunk: Chain::new(&[layer(Weights::from_parts(enc, &eye_q, &eye_scales), Activation::Relu)]),
+//!         mu: layer(Weights::F32(&eye_f32), Activation::Identity),
+//!         logvar: layer(Weights::F32(&zero_f32), Activation::Identity),
+//!     },
+//!     decoder: Chain::new(&[layer(Weights::from_parts(enc, &eye_q, &eye_scales), Activation::Sigmoid)]),
+//! };
+//! let mut blob_bytes = vec![0u8; blob::encoded_len(&payload).unwrap()];
+//! blob::encode(&payload, &mut blob_bytes).unwrap();
+//!
+//! // On the device: validate once, then run.
+//! let model = Model::from_bytes(&blob_bytes).unwrap();
+//! let need = model.scratch_len();
+//! let (mut act, mut q) = (vec![0f32; need.f32s], vec![0i8; need.i8s]);
+//! let mut scratch = Scratch::new(&mut act, &mut q);
+//! let mut out = AnnotateOut::new();
+//! let verdict = model.annotate(&[30u8, 220], &[], &mut scratch, &mut out).unwrap();
+//! assert_eq!(verdict, Verdict::Label(1));
+//! assert_eq!(model.label_name(1), Some("right"));
+//! let mut pixels = [0f32; 2];
+//! model.generate(0, Sample::Seed(42), &mut scratch, &mut pixels).unwrap();
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::arithmetic_side_effects,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented
+)]
 
+#[cfg(test)]
+extern crate std;
+
+pub mod annotate;
+pub mod blob;
+pub mod dense;
+pub mod enroll;
+pub mod error;
 pub mod gaussian;
+pub mod generate;
+pub mod labels;
+pub mod model;
+pub mod payload;
+pub mod quant;
+pub mod rng;
+pub mod validate;
+
+mod le;
+
+#[cfg(test)]
+mod robustness;
+#[cfg(test)]
+mod testutil;
+
+pub use annotate::{AnnotateOut, Verdict};
+pub use enroll::{Enroller, LabelTable};
+pub use error::Error;
+pub use generate::Sample;
+pub use labels::LabelGaussian;
+pub use model::{Image, Model, Scratch, ScratchLen};
+
+/// Largest latent size `d`.
+pub const MAX_LATENT: usize = 64;
+/// Largest number of labels (in a blob, and in one annotation counting extra labels).
+pub const MAX_LABELS: usize = 64;
+/// Largest number of layers in the encoder trunk and in the decoder.
+pub const MAX_LAYERS: usize = 8;
+/// Largest layer width and pixel count (keeps int8 dot products inside `i32`).
+pub const MAX_DIM: usize = 1 << 16;

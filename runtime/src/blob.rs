@@ -1,0 +1,286 @@
+//! The blob envelope: a 14-byte header, then the postcard-encoded [`Payload`].
+//!
+//! ```text
+//! offset size field
+//!      0    4 magic            b"PSE\0"
+//!      4    2 format version   u16 little-endian (this runtime: FORMAT_VERSION)
+//!      6    4 payload length   u32 little-endian, bytes after the header
+//!     10    4 payload CRC-32   u32 little-endian, CRC-32/IEEE (ISO-HDLC) of the payload
+//!     14    n payload          postcard(Payload)
+//! ```
+//!
+//! [`encode`] validates the payload (as [`crate::Model::from_payload`] does) and writes the
+//! blob into a caller buffer; [`decode`] checks the envelope and decodes the payload without
+//! judging its contents; [`crate::Model::from_bytes`] does both checks. See `FORMAT.md`.
+
+use crate::payload::Payload;
+use crate::{Error, Model};
+
+/// The first four bytes of every blob.
+pub const MAGIC: [u8; 4] = *b"PSE\0";
+/// The format version this runtime writes and the only one it reads.
+pub const FORMAT_VERSION: u16 = 1;
+/// Length of the header in bytes.
+pub const HEADER_LEN: usize = 14;
+
+/// The decoded header fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Format version.
+    pub version: u16,
+    /// Payload length in bytes.
+    pub payload_len: u32,
+    /// CRC-32 of the payload.
+    pub crc: u32,
+}
+
+/// CRC-32/IEEE (the zlib / PNG / Ethernet CRC) of `bytes`.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    crc32fast::hash(bytes)
+}
+
+/// Reads the header: checks length, magic and version (in that order).
+pub fn read_header(bytes: &[u8]) -> Result<Header, Error> {
+    let Some((head, _)) = bytes.split_first_chunk::<HEADER_LEN>() else {
+        return Err(Error::Truncated {
+            needed: HEADER_LEN,
+            got: bytes.len(),
+        });
+    };
+    let [m0, m1, m2, m3, v0, v1, l0, l1, l2, l3, c0, c1, c2, c3] = *head;
+    if [m0, m1, m2, m3] != MAGIC {
+        return Err(Error::BadMagic);
+    }
+    let version = u16::from_le_bytes([v0, v1]);
+    if version != FORMAT_VERSION {
+        return Err(Error::UnsupportedVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    Ok(Header {
+        version,
+        payload_len: u32::from_le_bytes([l0, l1, l2, l3]),
+        crc: u32::from_le_bytes([c0, c1, c2, c3]),
+    })
+}
+
+/// Checks the envelope (header, length, CRC) and decodes the payload, borrowing its arrays
+/// from `bytes`. Does not check the payload's shapes: use [`crate::Model::from_bytes`].
+pub fn decode(bytes: &[u8]) -> Result<Payload<'_>, Error> {
+    let header = read_header(bytes)?;
+    let declared = HEADER_LEN.saturating_add(header.payload_len as usize);
+    if bytes.len() < declared {
+        return Err(Error::Truncated {
+            needed: declared,
+            got: bytes.len(),
+        });
+    }
+    if bytes.len() > declared {
+        return Err(Error::LengthMismatch {
+            declared,
+            actual: bytes.len(),
+        });
+    }
+    let payload = bytes.get(HEADER_LEN..).unwrap_or_default();
+    let computed = crc32(payload);
+    if computed != header.crc {
+        return Err(Error::CrcMismatch {
+            stored: header.crc,
+            computed,
+        });
+    }
+    let (p, rest) = postcard::take_from_bytes::<Payload<'_>>(payload).map_err(|_| Error::Decode)?;
+    if !rest.is_empty() {
+        return Err(Error::TrailingPayload { unread: rest.len() });
+    }
+    Ok(p)
+}
+
+/// Bytes [`encode`] writes for `payload` (validating it first).
+pub fn encoded_len(payload: &Payload<'_>) -> Result<usize, Error> {
+    Model::from_payload(*payload)?;
+    raw_len(payload)
+}
+
+fn raw_len(payload: &Payload<'_>) -> Result<usize, Error> {
+    let n = postcard::serialize_with_flavor::<_, _, usize>(
+        payload,
+        postcard::ser_flavors::Size::default(),
+    )
+    .map_err(|_| Error::Encode)?;
+    HEADER_LEN.checked_add(n).ok_or(Error::Encode)
+}
+
+/// Validates `payload` (exactly as [`crate::Model::from_payload`]) and writes the blob to the
+/// start of `out`; returns the number of bytes written ([`encoded_len`]).
+pub fn encode(payload: &Payload<'_>, out: &mut [u8]) -> Result<usize, Error> {
+    Model::from_payload(*payload)?;
+    encode_unchecked(payload, out)
+}
+
+/// Writes the blob for `payload` WITHOUT validating it: for tests and tools that need blobs
+/// the runtime rejects. Everything else should call [`encode`].
+pub fn encode_unchecked(payload: &Payload<'_>, out: &mut [u8]) -> Result<usize, Error> {
+    let total = raw_len(payload)?;
+    if out.len() < total {
+        return Err(Error::BufferTooSmall {
+            needed: total,
+            got: out.len(),
+        });
+    }
+    let Some((head, body)) = out.split_first_chunk_mut::<HEADER_LEN>() else {
+        return Err(Error::BufferTooSmall {
+            needed: total,
+            got: out.len(),
+        });
+    };
+    let written = postcard::to_slice(payload, body).map_err(|_| Error::Encode)?;
+    let len = written.len();
+    let crc = crc32(written);
+    let len32 = u32::try_from(len).map_err(|_| Error::Encode)?;
+    let mut header = [0u8; HEADER_LEN];
+    for (dst, src) in header.iter_mut().zip(
+        MAGIC
+            .iter()
+            .chain(&FORMAT_VERSION.to_le_bytes())
+            .chain(&len32.to_le_bytes())
+            .chain(&crc.to_le_bytes()),
+    ) {
+        *dst = *src;
+    }
+    *head = header;
+    Ok(HEADER_LEN.saturating_add(len))
+}
+
+/// Rewrites the header's CRC to match the payload (tests use it to craft blobs whose damage
+/// lies past the CRC check). Does nothing to a buffer shorter than the header.
+pub fn fix_crc(blob: &mut [u8]) {
+    let Some((head, body)) = blob.split_first_chunk_mut::<HEADER_LEN>() else {
+        return;
+    };
+    let crc = crc32(body).to_le_bytes();
+    for (dst, src) in head.iter_mut().skip(10).zip(crc) {
+        *dst = src;
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
+mod tests {
+    use super::*;
+    use crate::payload::Encoding;
+    use crate::testutil::{OwnedModel, Spec, WirePayload, to_blob};
+    use std::vec;
+
+    const ENCODINGS: [Encoding; 3] = [Encoding::F32, Encoding::F16, Encoding::I8];
+
+    #[test]
+    fn round_trip_each_encoding() {
+        for enc in ENCODINGS {
+            for spec in [Spec::tiny(enc), Spec::mnist(2, enc)] {
+                let m = OwnedModel::random(&spec, 11);
+                let p = m.payload();
+                let blob = to_blob(&p);
+                let back = decode(&blob).unwrap();
+                assert_eq!(back, p, "{enc:?}");
+                // Zero-copy: the decoded weights point into the blob.
+                let w = match back.decoder.layers()[0].weights {
+                    crate::payload::Weights::F32(w) | crate::payload::Weights::F16(w) => w,
+                    crate::payload::Weights::I8 { q, .. } => q,
+                };
+                let range = blob.as_ptr_range();
+                assert!(range.contains(&w.as_ptr()));
+                // And re-encoding the decoded payload gives the same bytes.
+                assert_eq!(to_blob(&back), blob);
+                let model = Model::from_bytes(&blob).unwrap();
+                assert_eq!(model.latent_dim(), spec.d);
+                assert_eq!(model.pixels(), spec.width * spec.height);
+                assert_eq!(model.label_count(), spec.labels);
+                assert_eq!(model.label_name(1), Some("label1"));
+                assert_eq!(model.label_index("label2"), Some(2));
+                assert_eq!(model.word_dim(), spec.word);
+            }
+        }
+    }
+
+    #[test]
+    fn header_layout() {
+        let m = OwnedModel::random(&Spec::tiny(Encoding::F32), 1);
+        let blob = to_blob(&m.payload());
+        assert_eq!(&blob[..4], b"PSE\0");
+        assert_eq!(&blob[4..6], &[1, 0]);
+        let len = u32::from_le_bytes(blob[6..10].try_into().unwrap()) as usize;
+        assert_eq!(len, blob.len() - HEADER_LEN);
+        let crc = u32::from_le_bytes(blob[10..14].try_into().unwrap());
+        assert_eq!(crc, crc32(&blob[14..]));
+        // CRC-32/IEEE check value.
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(
+            read_header(&blob).unwrap(),
+            Header {
+                version: 1,
+                payload_len: len as u32,
+                crc
+            }
+        );
+    }
+
+    #[test]
+    fn chain_writes_the_same_bytes_as_a_slice() {
+        let m = OwnedModel::random(&Spec::tiny(Encoding::I8), 3);
+        let p = m.payload();
+        let (trunk, decoder) = (m.trunk_layers(), m.decoder_layers());
+        let wire = WirePayload {
+            kind: p.kind,
+            latent_dim: p.latent_dim,
+            image_width: p.image_width,
+            image_height: p.image_height,
+            unknown_threshold: p.unknown_threshold,
+            labels: p.labels,
+            label_encoder: p.label_encoder,
+            trunk: &trunk,
+            mu: p.encoder.mu,
+            logvar: p.encoder.logvar,
+            decoder: &decoder,
+        };
+        let mut x = vec![0u8; 1 << 16];
+        let mut y = vec![0u8; 1 << 16];
+        let xs = postcard::to_slice(&p, &mut x).unwrap().len();
+        let ys = postcard::to_slice(&wire, &mut y).unwrap().len();
+        assert_eq!(&x[..xs], &y[..ys]);
+    }
+
+    #[test]
+    fn encode_checks_buffer_and_validates() {
+        let m = OwnedModel::random(&Spec::tiny(Encoding::F16), 5);
+        let p = m.payload();
+        let n = encoded_len(&p).unwrap();
+        let mut small = vec![0u8; n - 1];
+        assert_eq!(
+            encode(&p, &mut small),
+            Err(Error::BufferTooSmall {
+                needed: n,
+                got: n - 1
+            })
+        );
+        let mut big = vec![0u8; n + 10];
+        assert_eq!(encode(&p, &mut big), Ok(n));
+        assert!(Model::from_bytes(&big[..n]).is_ok());
+        let mut bad = p;
+        bad.latent_dim = 0;
+        assert!(matches!(
+            encode(&bad, &mut big),
+            Err(Error::DimensionOutOfRange { .. })
+        ));
+        assert!(matches!(
+            encoded_len(&bad),
+            Err(Error::DimensionOutOfRange { .. })
+        ));
+    }
+}

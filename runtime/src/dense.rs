@@ -1,0 +1,430 @@
+//! Dense layer kernels for `f32`, `f16` and int8 weights.
+//!
+//! Float dot products use eight independent accumulators in a fixed order, so the
+//! compiler can vectorise them and every target adds the same numbers in the same order:
+//! element `i` of each full block of eight goes to lane `i % 8`; the elements after the
+//! last full block go, in order, to a separate tail sum; the result is
+//! `((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)) + tail`. Rust never contracts
+//! `a * b + c` into a fused multiply-add, so no target rounds differently.
+//!
+//! A layer's output is `act(dot(w_row, x) + bias)` for float weights, and for int8 weights
+//! `act(acc as f32 * (w_scale * x_scale) + bias)`, where `acc` is the exact `i32` dot
+//! product of the weight codes with the input quantised by
+//! [`crate::quant::quantize_vector`] (an all-zero input gives exactly `bias`).
+
+use crate::Error;
+use crate::payload::{Activation, Layer, Weights};
+use crate::quant::quantize_vector;
+
+const LANES: usize = 8;
+
+fn sum_lanes(acc: [f32; LANES], tail: f32) -> f32 {
+    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+    ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + tail
+}
+
+/// Dot product of a little-endian `f32` row with `x` (over `min(row.len() / 4, x.len())`
+/// elements), in the fixed lane order described in the module docs.
+pub fn dot_f32(row: &[u8], x: &[f32]) -> f32 {
+    let (row_blocks, row_tail) = row.as_chunks::<{ 4 * LANES }>();
+    let (x_blocks, x_tail) = x.as_chunks::<LANES>();
+    let mut acc = [0.0f32; LANES];
+    for (rb, xb) in row_blocks.iter().zip(x_blocks) {
+        for ((a, w), xi) in acc.iter_mut().zip(rb.as_chunks::<4>().0).zip(xb) {
+            *a += f32::from_le_bytes(*w) * *xi;
+        }
+    }
+    let mut tail = 0.0f32;
+    // Both tails start at element `blocks * 8` only when the row and `x` have equal length,
+    // which every validated layer guarantees.
+    for (w, xi) in row_tail.as_chunks::<4>().0.iter().zip(x_tail) {
+        tail += f32::from_le_bytes(*w) * *xi;
+    }
+    sum_lanes(acc, tail)
+}
+
+/// Widens IEEE binary16 bits to `f32` exactly (as `half::f16::to_f32` does, except that a
+/// NaN keeps its payload unquieted). Integer bit moves for normal numbers, infinities and
+/// NaN; `mant * 2^-24` (exact, and a normal `f32`) for subnormals, so flush-to-zero modes
+/// cannot change the result.
+pub fn f16_bits_to_f32(h: u16) -> f32 {
+    let h = u32::from(h);
+    let sign = (h & 0x8000) << 16;
+    let exp = (h >> 10) & 0x1f;
+    let mant = h & 0x3ff;
+    let magnitude = if exp == 0 {
+        (mant as f32 * (1.0 / 16_777_216.0)).to_bits()
+    } else if exp == 0x1f {
+        0x7f80_0000 | (mant << 13)
+    } else {
+        (exp.wrapping_add(112) << 23) | (mant << 13)
+    };
+    f32::from_bits(sign | magnitude)
+}
+
+/// Dot product of a little-endian IEEE binary16 row with `x`, each weight widened exactly
+/// to `f32` ([`f16_bits_to_f32`]), in the same lane order as [`dot_f32`].
+pub fn dot_f16(row: &[u8], x: &[f32]) -> f32 {
+    let (row_blocks, row_tail) = row.as_chunks::<{ 2 * LANES }>();
+    let (x_blocks, x_tail) = x.as_chunks::<LANES>();
+    let mut acc = [0.0f32; LANES];
+    for (rb, xb) in row_blocks.iter().zip(x_blocks) {
+        // Widen the block first, then multiply-add like `dot_f32`.
+        let mut wf = [0.0f32; LANES];
+        for (f, w) in wf.iter_mut().zip(rb.as_chunks::<2>().0) {
+            *f = f16_bits_to_f32(u16::from_le_bytes(*w));
+        }
+        for ((a, w), xi) in acc.iter_mut().zip(wf).zip(xb) {
+            *a += w * *xi;
+        }
+    }
+    let mut tail = 0.0f32;
+    for (w, xi) in row_tail.as_chunks::<2>().0.iter().zip(x_tail) {
+        tail += f16_bits_to_f32(u16::from_le_bytes(*w)) * *xi;
+    }
+    sum_lanes(acc, tail)
+}
+
+/// Exact integer dot product of int8 weight codes (stored as bytes) with int8 activation
+/// codes. Cannot overflow for rows up to [`crate::MAX_DIM`] long (128 · 127 · 2¹⁶ < 2³¹).
+pub fn dot_i8(row: &[u8], xq: &[i8]) -> i32 {
+    row.iter().zip(xq).fold(0i32, |acc, (&w, &x)| {
+        acc.wrapping_add(i32::from(w as i8).wrapping_mul(i32::from(x)))
+    })
+}
+
+/// Applies `act` in place.
+pub fn activate(act: Activation, y: &mut [f32]) {
+    match act {
+        Activation::Identity => {}
+        Activation::Relu => {
+            for v in y.iter_mut() {
+                *v = if *v > 0.0 { *v } else { 0.0 };
+            }
+        }
+        Activation::Sigmoid => {
+            for v in y.iter_mut() {
+                *v = 1.0 / (1.0 + libm::expf(-*v));
+            }
+        }
+    }
+}
+
+impl Layer<'_> {
+    /// `y = act(W x + b)`, checking the lengths of `x`, `y` and `quant` (which int8 layers
+    /// need, `in_dim` long; other layers accept `&mut []`). The layer's own arrays are
+    /// trusted: use layers of a validated [`crate::Model`] (or of a payload that
+    /// [`crate::Model::from_payload`] accepted).
+    pub fn forward(&self, x: &[f32], y: &mut [f32], quant: &mut [i8]) -> Result<(), Error> {
+        let (inp, out) = (self.in_dim as usize, self.out_dim as usize);
+        if x.len() != inp {
+            return Err(Error::WrongInputLength {
+                expected: inp,
+                got: x.len(),
+            });
+        }
+        if y.len() != out {
+            return Err(Error::WrongOutputLength {
+                expected: out,
+                got: y.len(),
+            });
+        }
+        if matches!(self.weights, Weights::I8 { .. }) && quant.len() < inp {
+            return Err(Error::QuantScratchTooSmall {
+                needed: inp,
+                got: quant.len(),
+            });
+        }
+        self.apply(x, y, quant);
+        Ok(())
+    }
+
+    /// [`Layer::forward`] without the length checks: the caller guarantees
+    /// `x.len() == in_dim`, `y.len() == out_dim` and, for int8, `quant.len() >= in_dim`.
+    /// Wrong lengths cannot panic; they leave part of `y` unwritten.
+    pub(crate) fn apply(&self, x: &[f32], y: &mut [f32], quant: &mut [i8]) {
+        let inp = (self.in_dim as usize).max(1);
+        let bias = self.bias.as_chunks::<4>().0;
+        match self.weights {
+            Weights::F32(w) => {
+                let rows = w.chunks_exact(inp.saturating_mul(4));
+                for ((row, yv), b) in rows.zip(y.iter_mut()).zip(bias) {
+                    *yv = dot_f32(row, x) + f32::from_le_bytes(*b);
+                }
+            }
+            Weights::F16(w) => {
+                let rows = w.chunks_exact(inp.saturating_mul(2));
+                for ((row, yv), b) in rows.zip(y.iter_mut()).zip(bias) {
+                    *yv = dot_f16(row, x) + f32::from_le_bytes(*b);
+                }
+            }
+            Weights::I8 { q, scales } => {
+                let xq = quant.get_mut(..inp).unwrap_or_default();
+                let x_scale = quantize_vector(x, xq);
+                let scales = scales.as_chunks::<4>().0;
+                for (((row, yv), b), s) in
+                    q.chunks_exact(inp).zip(y.iter_mut()).zip(bias).zip(scales)
+                {
+                    let b = f32::from_le_bytes(*b);
+                    *yv = if x_scale == 0.0 {
+                        b
+                    } else {
+                        dot_i8(row, xq) as f32 * (f32::from_le_bytes(*s) * x_scale) + b
+                    };
+                }
+            }
+        }
+        activate(self.activation, y);
+    }
+}
+
+/// Which buffer holds the current activation in [`run_chain`].
+#[derive(Clone, Copy)]
+enum Cur {
+    Input,
+    A,
+    B,
+}
+
+/// Runs `layers` on `input`, ping-ponging between `a` and `b` (each at least as long as the
+/// widest layer output), and returns the last output (`input` itself for no layers).
+pub(crate) fn run_chain<'x>(
+    layers: &[Layer<'_>],
+    input: &'x [f32],
+    a: &'x mut [f32],
+    b: &'x mut [f32],
+    quant: &mut [i8],
+) -> &'x [f32] {
+    let mut cur = Cur::Input;
+    let mut len = input.len();
+    for layer in layers {
+        let n = layer.out_dim as usize;
+        cur = match cur {
+            Cur::Input => {
+                layer.apply(input, a.get_mut(..n).unwrap_or_default(), quant);
+                Cur::A
+            }
+            Cur::A => {
+                let x = a.get(..len).unwrap_or_default();
+                layer.apply(x, b.get_mut(..n).unwrap_or_default(), quant);
+                Cur::B
+            }
+            Cur::B => {
+                let x = b.get(..len).unwrap_or_default();
+                layer.apply(x, a.get_mut(..n).unwrap_or_default(), quant);
+                Cur::A
+            }
+        };
+        len = n;
+    }
+    match cur {
+        Cur::Input => input,
+        Cur::A => {
+            let a: &'x [f32] = a;
+            a.get(..len).unwrap_or_default()
+        }
+        Cur::B => {
+            let b: &'x [f32] = b;
+            b.get(..len).unwrap_or_default()
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
+mod tests {
+    use super::*;
+    use crate::payload::Encoding;
+    use crate::quant::encode_weights;
+    use crate::rng::Rng;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// A random `out × inp` layer with weights in [-1, 1) and its `f64` reference output.
+    fn case(rng: &mut Rng, out: usize, inp: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let w: Vec<f32> = (0..out * inp).map(|_| rng.uniform() * 2.0 - 1.0).collect();
+        let b: Vec<f32> = (0..out).map(|_| rng.uniform() - 0.5).collect();
+        let x: Vec<f32> = (0..inp).map(|_| rng.uniform()).collect();
+        (w, b, x)
+    }
+
+    fn reference(w: &[f32], b: &[f32], x: &[f32]) -> Vec<f64> {
+        let inp = x.len();
+        b.iter()
+            .enumerate()
+            .map(|(o, &bo)| {
+                let row = &w[o * inp..(o + 1) * inp];
+                row.iter()
+                    .zip(x)
+                    .map(|(&wi, &xi)| wi as f64 * xi as f64)
+                    .sum::<f64>()
+                    + bo as f64
+            })
+            .collect()
+    }
+
+    fn run(enc: Encoding, w: &[f32], b: &[f32], x: &[f32]) -> Vec<f32> {
+        let (out, inp) = (b.len(), x.len());
+        let mut wb = vec![0u8; enc.weight_bytes(out, inp).unwrap()];
+        let mut sb = vec![0u8; enc.scale_bytes(out).unwrap()];
+        encode_weights(enc, w, out, inp, &mut wb, &mut sb).unwrap();
+        let mut bias = vec![0u8; 4 * out];
+        crate::quant::encode_f32(b, &mut bias).unwrap();
+        let layer = Layer {
+            in_dim: inp as u32,
+            out_dim: out as u32,
+            activation: Activation::Identity,
+            weights: crate::payload::Weights::from_parts(enc, &wb, &sb),
+            bias: &bias,
+        };
+        let mut y = vec![0f32; out];
+        let mut q = vec![0i8; inp];
+        layer.forward(x, &mut y, &mut q).unwrap();
+        y
+    }
+
+    #[test]
+    fn f32_matches_f64_reference() {
+        let mut rng = Rng::new(1);
+        for &(out, inp) in &[(1, 1), (3, 7), (5, 8), (16, 61), (64, 784), (10, 512)] {
+            let (w, b, x) = case(&mut rng, out, inp);
+            let y = run(Encoding::F32, &w, &b, &x);
+            let r = reference(&w, &b, &x);
+            for (a, e) in y.iter().zip(&r) {
+                // |terms| ≤ 1: the f32 rounding error of a sum of n such terms is far below 1e-5
+                // for these sizes except 784, where values reach ~±20 and relative error counts.
+                let tol = 1e-5f64.max(e.abs() * 2e-6);
+                assert!((*a as f64 - e).abs() <= tol, "{out}x{inp}: {a} vs {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn f16_within_half_precision() {
+        let mut rng = Rng::new(2);
+        for &(out, inp) in &[(3, 7), (16, 61), (64, 512)] {
+            let (w, b, x) = case(&mut rng, out, inp);
+            let y = run(Encoding::F16, &w, &b, &x);
+            let r = reference(&w, &b, &x);
+            // Each weight's relative error is ≤ 2^-11; Σ|w x| bounds the dot product's error.
+            for (o, (a, e)) in y.iter().zip(&r).enumerate() {
+                let l1: f64 = (0..inp).map(|i| (w[o * inp + i] * x[i]).abs() as f64).sum();
+                let tol = l1 * 2f64.powi(-11) + 1e-5;
+                assert!((*a as f64 - e).abs() <= tol, "{a} vs {e} (tol {tol})");
+            }
+        }
+    }
+
+    #[test]
+    fn i8_within_quantisation_error() {
+        let mut rng = Rng::new(3);
+        for &(out, inp) in &[(3, 7), (16, 61), (64, 512), (8, 784)] {
+            let (w, b, x) = case(&mut rng, out, inp);
+            let y = run(Encoding::I8, &w, &b, &x);
+            let r = reference(&w, &b, &x);
+            let xs = crate::quant::scale_of(&x) as f64;
+            for (o, (a, e)) in y.iter().zip(&r).enumerate() {
+                let row = &w[o * inp..(o + 1) * inp];
+                let ws = crate::quant::scale_of(row) as f64;
+                // w = ŵ + δw with |δw| ≤ ws/2, x = x̂ + δx with |δx| ≤ xs/2:
+                // |Σ w x − Σ ŵ x̂| ≤ Σ (|x| ws/2 + |ŵ| xs/2).
+                let bound: f64 = row
+                    .iter()
+                    .zip(&x)
+                    .map(|(&wi, &xi)| {
+                        xi.abs() as f64 * ws / 2.0 + (wi.abs() as f64 + ws / 2.0) * xs / 2.0
+                    })
+                    .sum();
+                assert!(
+                    (*a as f64 - e).abs() <= bound + 1e-4,
+                    "{a} vs {e} (bound {bound})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn f16_widening_is_exact_for_every_value() {
+        for bits in 0..=u16::MAX {
+            let ours = f16_bits_to_f32(bits);
+            let theirs = half::f16::from_bits(bits).to_f32();
+            if theirs.is_nan() {
+                assert!(ours.is_nan(), "{bits:#06x}");
+            } else {
+                assert_eq!(ours.to_bits(), theirs.to_bits(), "{bits:#06x}");
+            }
+        }
+    }
+
+    #[test]
+    fn i8_zero_input_gives_bias() {
+        let y = run(
+            Encoding::I8,
+            &[1.0, 2.0, 3.0, 4.0],
+            &[0.25, -0.5],
+            &[0.0, 0.0],
+        );
+        assert_eq!(y, [0.25, -0.5]);
+    }
+
+    #[test]
+    fn lane_order_is_the_documented_one() {
+        // 19 elements: two blocks of eight, then a tail of three.
+        let mut rng = Rng::new(4);
+        let w: Vec<f32> = (0..19).map(|_| rng.normal()).collect();
+        let x: Vec<f32> = (0..19).map(|_| rng.normal()).collect();
+        let mut wb = vec![0u8; 76];
+        crate::quant::encode_f32(&w, &mut wb).unwrap();
+        let mut l = [0f32; 8];
+        for i in 0..16 {
+            l[i % 8] += w[i] * x[i];
+        }
+        let mut tail = 0f32;
+        for i in 16..19 {
+            tail += w[i] * x[i];
+        }
+        let expect = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])) + tail;
+        assert_eq!(dot_f32(&wb, &x).to_bits(), expect.to_bits());
+    }
+
+    #[test]
+    fn forward_checks_lengths() {
+        let w = [0u8; 8];
+        let bias = [0u8; 8];
+        let layer = Layer {
+            in_dim: 1,
+            out_dim: 2,
+            activation: Activation::Relu,
+            weights: Weights::I8 {
+                q: &w[..2],
+                scales: &w,
+            },
+            bias: &bias,
+        };
+        let mut y = [0f32; 2];
+        assert_eq!(
+            layer.forward(&[1.0, 2.0], &mut y, &mut [0]),
+            Err(Error::WrongInputLength {
+                expected: 1,
+                got: 2
+            })
+        );
+        assert_eq!(
+            layer.forward(&[1.0], &mut y[..1], &mut [0]),
+            Err(Error::WrongOutputLength {
+                expected: 2,
+                got: 1
+            })
+        );
+        assert_eq!(
+            layer.forward(&[1.0], &mut y, &mut []),
+            Err(Error::QuantScratchTooSmall { needed: 1, got: 0 })
+        );
+        assert_eq!(layer.forward(&[1.0], &mut y, &mut [0]), Ok(()));
+    }
+}

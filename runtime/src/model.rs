@@ -1,0 +1,574 @@
+//! [`Model`]: a validated, borrowed view of a blob, the scratch space it needs, and the two
+//! building blocks every operation uses: [`Model::encode`] and [`Model::decode`].
+//!
+//! Validation happens once, in [`Model::from_payload`] (which [`Model::from_bytes`] calls
+//! after checking the envelope); [`crate::validate`] lists what it checks. After that an
+//! operation can only fail on its own arguments (lengths, scratch size, label index).
+
+use crate::dense::run_chain;
+use crate::labels::LabelGaussian;
+use crate::payload::{ModelKind, Payload};
+use crate::validate::validate;
+use crate::{Error, blob};
+
+/// An image: `f32` pixels in `[0, 1]`, or bytes, converted as `byte as f32 / 255.0`.
+/// Row-major, `width * height` values, like the IDX files.
+#[derive(Clone, Copy, Debug)]
+pub enum Image<'x> {
+    /// Pixels in `[0, 1]`.
+    F32(&'x [f32]),
+    /// Pixel bytes `0..=255`.
+    U8(&'x [u8]),
+}
+
+impl<'x> From<&'x [f32]> for Image<'x> {
+    fn from(x: &'x [f32]) -> Self {
+        Image::F32(x)
+    }
+}
+
+impl<'x> From<&'x [u8]> for Image<'x> {
+    fn from(x: &'x [u8]) -> Self {
+        Image::U8(x)
+    }
+}
+
+impl<'x, const N: usize> From<&'x [f32; N]> for Image<'x> {
+    fn from(x: &'x [f32; N]) -> Self {
+        Image::F32(x)
+    }
+}
+
+impl<'x, const N: usize> From<&'x [u8; N]> for Image<'x> {
+    fn from(x: &'x [u8; N]) -> Self {
+        Image::U8(x)
+    }
+}
+
+impl Image<'_> {
+    /// Number of pixels.
+    pub const fn len(&self) -> usize {
+        match self {
+            Image::F32(x) => x.len(),
+            Image::U8(x) => x.len(),
+        }
+    }
+
+    /// Whether there are no pixels.
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Scratch sizes a model needs ([`Model::scratch_len`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScratchLen {
+    /// `f32` elements: `pixels + 2 * widest hidden layer` (room for a converted `u8` image and
+    /// two ping-pong activation buffers).
+    pub f32s: usize,
+    /// `i8` elements: the widest input of an int8 layer (0 when there is none).
+    pub i8s: usize,
+}
+
+/// Caller-owned working memory for one operation at a time.
+#[derive(Debug)]
+pub struct Scratch<'s> {
+    pub(crate) act: &'s mut [f32],
+    pub(crate) quant: &'s mut [i8],
+}
+
+impl<'s> Scratch<'s> {
+    /// Scratch from an `f32` buffer and an `i8` buffer at least as long as
+    /// [`Model::scratch_len`] says (longer is fine; contents are irrelevant).
+    pub fn new(act: &'s mut [f32], quant: &'s mut [i8]) -> Self {
+        Scratch { act, quant }
+    }
+}
+
+/// A validated model borrowing its arrays from the blob (or from the exporter's buffers).
+#[derive(Clone, Copy, Debug)]
+pub struct Model<'a> {
+    payload: Payload<'a>,
+    d: usize,
+    pixels: usize,
+    hidden: usize,
+    quant: usize,
+    labels: usize,
+    word_dim: Option<usize>,
+}
+
+impl<'a> Model<'a> {
+    /// Checks the envelope (magic, version, length, CRC), decodes the payload and validates
+    /// it ([`Model::from_payload`]). Borrows every array from `bytes`.
+    pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, Error> {
+        Self::from_payload(blob::decode(bytes)?)
+    }
+
+    /// Validates a payload: every dimension, array length, the layer chain, the activations
+    /// and the label constants (see [`crate::validate`]).
+    pub fn from_payload(p: Payload<'a>) -> Result<Self, Error> {
+        let s = validate(&p)?;
+        Ok(Model {
+            payload: p,
+            d: s.d,
+            pixels: s.pixels,
+            hidden: s.hidden,
+            quant: s.quant,
+            labels: s.labels,
+            word_dim: s.word_dim,
+        })
+    }
+
+    /// The decoded payload.
+    pub const fn payload(&self) -> &Payload<'a> {
+        &self.payload
+    }
+
+    /// The objective the model was trained with.
+    pub const fn kind(&self) -> ModelKind {
+        self.payload.kind
+    }
+
+    /// Latent size `d`.
+    pub const fn latent_dim(&self) -> usize {
+        self.d
+    }
+
+    /// `(width, height)` of the images.
+    pub const fn image_size(&self) -> (usize, usize) {
+        (
+            self.payload.image_width as usize,
+            self.payload.image_height as usize,
+        )
+    }
+
+    /// `width * height`.
+    pub const fn pixels(&self) -> usize {
+        self.pixels
+    }
+
+    /// Number of labels in the blob's table.
+    pub const fn label_count(&self) -> usize {
+        self.labels
+    }
+
+    /// Name of label `index` (`None` when out of range).
+    pub fn label_name(&self, index: usize) -> Option<&'a str> {
+        if index >= self.labels {
+            return None;
+        }
+        self.payload.labels.names.split('\n').nth(index)
+    }
+
+    /// Index of the label called `name`.
+    pub fn label_index(&self, name: &str) -> Option<usize> {
+        if self.labels == 0 {
+            return None;
+        }
+        self.payload
+            .labels
+            .names
+            .split('\n')
+            .position(|n| n == name)
+    }
+
+    /// Label `index` as a [`LabelGaussian`] (its constants as stored in the blob).
+    pub fn label(&self, index: usize) -> Result<LabelGaussian, Error> {
+        LabelGaussian::from_table(&self.payload.labels, self.d, index).ok_or(Error::UnknownLabel {
+            index,
+            count: self.labels,
+        })
+    }
+
+    /// The threshold below which annotation answers "unknown".
+    pub const fn unknown_threshold(&self) -> f32 {
+        self.payload.unknown_threshold
+    }
+
+    /// The word-vector size `k` of the label encoder, if the model has one.
+    pub const fn word_dim(&self) -> Option<usize> {
+        self.word_dim
+    }
+
+    /// The scratch every operation of this model needs.
+    pub const fn scratch_len(&self) -> ScratchLen {
+        ScratchLen {
+            f32s: self.pixels.saturating_add(self.hidden.saturating_mul(2)),
+            i8s: self.quant,
+        }
+    }
+
+    pub(crate) fn check_scratch(&self, scratch: &Scratch<'_>) -> Result<(), Error> {
+        let need = self.scratch_len();
+        if scratch.act.len() < need.f32s {
+            return Err(Error::ScratchTooSmall {
+                needed: need.f32s,
+                got: scratch.act.len(),
+            });
+        }
+        if scratch.quant.len() < need.i8s {
+            return Err(Error::QuantScratchTooSmall {
+                needed: need.i8s,
+                got: scratch.quant.len(),
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_image(&self, image: &Image<'_>) -> Result<(), Error> {
+        if image.len() == self.pixels {
+            Ok(())
+        } else {
+            Err(Error::WrongInputLength {
+                expected: self.pixels,
+                got: image.len(),
+            })
+        }
+    }
+
+    pub(crate) fn check_latent(&self, what: usize, out: bool) -> Result<(), Error> {
+        if what == self.d {
+            Ok(())
+        } else if out {
+            Err(Error::WrongOutputLength {
+                expected: self.d,
+                got: what,
+            })
+        } else {
+            Err(Error::WrongInputLength {
+                expected: self.d,
+                got: what,
+            })
+        }
+    }
+
+    /// `q(z|x)`: writes the image's `mu` and `logvar` (each `d` long).
+    pub fn encode<'x>(
+        &self,
+        image: impl Into<Image<'x>>,
+        scratch: &mut Scratch<'_>,
+        mu: &mut [f32],
+        logvar: &mut [f32],
+    ) -> Result<(), Error> {
+        self.check_latent(logvar.len(), true)?;
+        self.encode_impl(image.into(), scratch, mu, Some(logvar))
+    }
+
+    /// Encoder with `logvar` optional (annotation needs only `mu`).
+    pub(crate) fn encode_impl(
+        &self,
+        image: Image<'_>,
+        scratch: &mut Scratch<'_>,
+        mu: &mut [f32],
+        logvar: Option<&mut [f32]>,
+    ) -> Result<(), Error> {
+        self.check_scratch(scratch)?;
+        self.check_image(&image)?;
+        self.check_latent(mu.len(), true)?;
+        let (img_buf, rest) = scratch
+            .act
+            .split_at_mut_checked(self.pixels)
+            .unwrap_or_default();
+        let (a, b) = rest.split_at_mut_checked(self.hidden).unwrap_or_default();
+        let x: &[f32] = match image {
+            Image::F32(x) => x,
+            Image::U8(bytes) => {
+                for (dst, &src) in img_buf.iter_mut().zip(bytes) {
+                    *dst = src as f32 / 255.0;
+                }
+                img_buf
+            }
+        };
+        let enc = &self.payload.encoder;
+        let quant = &mut *scratch.quant;
+        let h = run_chain(enc.trunk.layers(), x, a, b, quant);
+        enc.mu.apply(h, mu, quant);
+        if let Some(lv) = logvar {
+            enc.logvar.apply(h, lv, quant);
+        }
+        Ok(())
+    }
+
+    /// `p(x|z)`: decodes the latent point `z` (`d` long) into pixel probabilities in
+    /// `[0, 1]` (`width * height` long).
+    pub fn decode(
+        &self,
+        z: &[f32],
+        scratch: &mut Scratch<'_>,
+        out: &mut [f32],
+    ) -> Result<(), Error> {
+        self.check_scratch(scratch)?;
+        self.check_latent(z.len(), false)?;
+        if out.len() != self.pixels {
+            return Err(Error::WrongOutputLength {
+                expected: self.pixels,
+                got: out.len(),
+            });
+        }
+        let rest = scratch.act.get_mut(self.pixels..).unwrap_or_default();
+        let (a, b) = rest.split_at_mut_checked(self.hidden).unwrap_or_default();
+        let quant = &mut *scratch.quant;
+        if let Some((last, init)) = self.payload.decoder.layers().split_last() {
+            let h = run_chain(init, z, a, b, quant);
+            last.apply(h, out, quant);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
+mod tests {
+    use super::*;
+    use crate::payload::Encoding;
+    use crate::testutil::*;
+    use crate::{AnnotateOut, MAX_LABELS, Sample};
+    use std::vec;
+    use std::vec::Vec;
+
+    fn tiny() -> OwnedModel {
+        OwnedModel::random(&Spec::tiny(Encoding::I8), 21)
+    }
+
+    #[test]
+    fn operations_refuse_bad_arguments() {
+        let m = tiny();
+        let blob = m.blob();
+        let model = Model::from_bytes(&blob).unwrap();
+        let need = model.scratch_len();
+        assert_eq!(
+            need,
+            ScratchLen {
+                f32s: 16 + 2 * 8,
+                i8s: 16
+            }
+        );
+        let (mut a, mut q) = scratch_bufs(&model);
+        let img = [0.5f32; 16];
+        let (mut mu, mut lv) = ([0f32; 3], [0f32; 3]);
+        let mut s = Scratch::new(&mut a, &mut q);
+        assert_eq!(
+            model.encode(&img[..15], &mut s, &mut mu, &mut lv),
+            Err(Error::WrongInputLength {
+                expected: 16,
+                got: 15
+            })
+        );
+        assert_eq!(
+            model.encode(&img, &mut s, &mut mu[..2], &mut lv),
+            Err(Error::WrongOutputLength {
+                expected: 3,
+                got: 2
+            })
+        );
+        assert_eq!(model.encode(&img, &mut s, &mut mu, &mut lv), Ok(()));
+        let mut out = [0f32; 16];
+        assert_eq!(
+            model.decode(&mu[..2], &mut s, &mut out),
+            Err(Error::WrongInputLength {
+                expected: 3,
+                got: 2
+            })
+        );
+        assert_eq!(
+            model.decode(&mu, &mut s, &mut out[..3]),
+            Err(Error::WrongOutputLength {
+                expected: 16,
+                got: 3
+            })
+        );
+        assert_eq!(
+            model.generate(3, Sample::Mean, &mut s, &mut out),
+            Err(Error::UnknownLabel { index: 3, count: 3 })
+        );
+        assert_eq!(
+            model.generate_from_vector(&[0.0; 4], Sample::Mean, &mut s, &mut out),
+            Err(Error::WrongInputLength {
+                expected: 5,
+                got: 4
+            })
+        );
+        let wrong_dim = crate::LabelGaussian::new(&[0.0; 2], &[0.0; 2]).unwrap();
+        assert_eq!(
+            model.generate_from_gaussian(&wrong_dim, Sample::Mean, &mut s, &mut out),
+            Err(Error::LatentMismatch {
+                expected: 3,
+                found: 2
+            })
+        );
+        let mut ann = AnnotateOut::new();
+        assert_eq!(
+            model.annotate(&img, &[wrong_dim], &mut s, &mut ann),
+            Err(Error::LatentMismatch {
+                expected: 3,
+                found: 2
+            })
+        );
+        let many = [model.label(0).unwrap(); 62];
+        assert_eq!(
+            model.annotate(&img, &many, &mut s, &mut ann),
+            Err(Error::TooManyLabels {
+                found: 65,
+                max: MAX_LABELS
+            })
+        );
+        let mut short_a = vec![0f32; need.f32s - 1];
+        let mut s2 = Scratch::new(&mut short_a, &mut q);
+        assert_eq!(
+            model.encode(&img, &mut s2, &mut mu, &mut lv),
+            Err(Error::ScratchTooSmall {
+                needed: need.f32s,
+                got: need.f32s - 1
+            })
+        );
+        let mut short_q = vec![0i8; need.i8s - 1];
+        let mut s3 = Scratch::new(&mut a, &mut short_q);
+        assert_eq!(
+            model.decode(&mu, &mut s3, &mut out),
+            Err(Error::QuantScratchTooSmall {
+                needed: need.i8s,
+                got: need.i8s - 1
+            })
+        );
+
+        // A model without a label encoder.
+        let mut plain = tiny();
+        plain.label_encoder = None;
+        let blob = plain.blob();
+        let model = Model::from_bytes(&blob).unwrap();
+        let mut s = Scratch::new(&mut a, &mut q);
+        assert_eq!(
+            model.generate_from_vector(&[0.0; 5], Sample::Mean, &mut s, &mut out),
+            Err(Error::NoLabelEncoder)
+        );
+        assert_eq!(model.word_dim(), None);
+    }
+
+    #[test]
+    fn u8_images_convert_as_byte_over_255() {
+        let m = tiny();
+        let blob = m.blob();
+        let model = Model::from_bytes(&blob).unwrap();
+        let (mut a, mut q) = scratch_bufs(&model);
+        let bytes: Vec<u8> = (0..16).map(|i| (i * 17) as u8).collect();
+        let floats: Vec<f32> = bytes.iter().map(|&b| b as f32 / 255.0).collect();
+        let mut s = Scratch::new(&mut a, &mut q);
+        let (mut mu1, mut lv1, mut mu2, mut lv2) = ([0f32; 3], [0f32; 3], [0f32; 3], [0f32; 3]);
+        model
+            .encode(&bytes[..], &mut s, &mut mu1, &mut lv1)
+            .unwrap();
+        model
+            .encode(&floats[..], &mut s, &mut mu2, &mut lv2)
+            .unwrap();
+        assert_eq!(mu1, mu2);
+        assert_eq!(lv1, lv2);
+    }
+
+    /// The f16 and int8 encodings of one MNIST-shaped random model encode test-like images
+    /// close to the f32 encoding.
+    #[test]
+    fn encodings_agree_on_mnist_shapes() {
+        let images: Vec<Vec<u8>> = {
+            let mut rng = crate::rng::Rng::new(99);
+            (0..5)
+                .map(|_| {
+                    (0..784)
+                        .map(|_| {
+                            if rng.uniform() < 0.2 {
+                                (rng.uniform() * 255.0) as u8
+                            } else {
+                                0
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let mut results = Vec::new();
+        for enc in [Encoding::F32, Encoding::F16, Encoding::I8] {
+            let m = OwnedModel::random(&Spec::mnist(10, enc), 7);
+            let blob = m.blob();
+            let model = Model::from_bytes(&blob).unwrap();
+            let (mut a, mut q) = scratch_bufs(&model);
+            let mut s = Scratch::new(&mut a, &mut q);
+            let mut mus = Vec::new();
+            for img in &images {
+                let (mut mu, mut lv) = ([0f32; 10], [0f32; 10]);
+                model.encode(&img[..], &mut s, &mut mu, &mut lv).unwrap();
+                mus.push(mu);
+            }
+            let mut pix = vec![0f32; 784];
+            model
+                .generate(0, Sample::Seed(1), &mut s, &mut pix)
+                .unwrap();
+            assert!(pix.iter().all(|p| (0.0..=1.0).contains(p)));
+            results.push((mus, pix));
+        }
+        let (ref_mu, ref_pix) = &results[0];
+        for (enc, (mus, pix), tol_mu, tol_pix) in [
+            ("f16", &results[1], 2e-3f32, 2e-3f32),
+            ("i8", &results[2], 5e-2, 5e-2),
+        ] {
+            for (a, b) in ref_mu.iter().zip(mus) {
+                for (x, y) in a.iter().zip(b) {
+                    assert!((x - y).abs() < tol_mu, "{enc}: mu {x} vs {y}");
+                }
+            }
+            for (x, y) in ref_pix.iter().zip(pix) {
+                assert!((x - y).abs() < tol_pix, "{enc}: pixel {x} vs {y}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::arithmetic_side_effects)]
+mod perf {
+    use super::*;
+    use crate::AnnotateOut;
+    use crate::payload::Encoding;
+    use crate::testutil::*;
+    use std::println;
+    use std::vec::Vec;
+
+    /// Host speed of annotate and generate on MNIST shapes (`cargo test --release -p
+    /// pse-runtime -- --ignored --nocapture perf`).
+    #[test]
+    #[ignore]
+    fn mnist_throughput() {
+        for enc in [Encoding::F32, Encoding::F16, Encoding::I8] {
+            let m = OwnedModel::random(&Spec::mnist(20, enc), 7);
+            let blob = m.blob();
+            let model = Model::from_bytes(&blob).unwrap();
+            let (mut a, mut q) = scratch_bufs(&model);
+            let mut s = Scratch::new(&mut a, &mut q);
+            let img: Vec<u8> = (0..784).map(|i| (i * 7 % 256) as u8).collect();
+            let mut out = AnnotateOut::new();
+            let n = 2000;
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                model.annotate(&img[..], &[], &mut s, &mut out).unwrap();
+            }
+            let ann = t.elapsed().as_secs_f64() / n as f64;
+            let mut pix = [0f32; 784];
+            let t = std::time::Instant::now();
+            for i in 0..n {
+                model
+                    .generate(i % 10, crate::Sample::Seed(i as u64), &mut s, &mut pix)
+                    .unwrap();
+            }
+            let gen_t = t.elapsed().as_secs_f64() / n as f64;
+            println!(
+                "{enc:?}: blob {} bytes, annotate {:.1} us, generate {:.1} us",
+                blob.len(),
+                ann * 1e6,
+                gen_t * 1e6
+            );
+        }
+    }
+}
