@@ -114,6 +114,9 @@ impl Judge {
             lr_warmup: 0,
             lr_final_frac: 0.01,
             kl_warmup: 0,
+            kl_start: 0.0,
+            kl_weight: 1.0,
+            ce_weight: 1.0,
             holdout: 0,
         };
         let mut adam = Adam::new(n);

@@ -24,3 +24,4 @@ pub mod pse;
 pub mod recipe;
 pub mod rng;
 pub mod train;
+pub mod summary;

@@ -26,6 +26,9 @@ enum Command {
     /// generation accuracy (judged by a cached classifier); prints a table beside the
     /// paper's numbers and writes RUN/metrics.json.
     Eval(EvalArgs),
+    /// Summarise several evaluated runs as one Markdown table: mean ± std over seeds of
+    /// each (dataset, model, latent, recipe), beside the paper's numbers.
+    Summarize(SummarizeArgs),
     /// Draw a run's pictures: samples per label, interpolation strips between labels and
     /// the latent space of the test images coloured by label (PNG files).
     Plot(PlotArgs),
@@ -52,6 +55,13 @@ struct BenchArgs {
     /// on this machine type: AVX-512 Zen 4, see notes/matmul-cpu.md).
     #[arg(long, default_value_t = 117.0)]
     peak_gflops: f64,
+}
+
+#[derive(Args)]
+struct SummarizeArgs {
+    /// Run folders that hold metrics.json (from `pse-trainer eval`).
+    #[arg(required = true)]
+    runs: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -122,6 +132,18 @@ struct TrainArgs {
     /// Override the recipe's KL warm-up steps.
     #[arg(long)]
     kl_warmup: Option<u64>,
+    /// Override the KL weight at step 0 (it moves linearly to --kl-weight over --kl-warmup steps).
+    #[arg(long)]
+    kl_start: Option<f32>,
+    /// Override the weight β on the KL term after warm-up (the paper: 1).
+    #[arg(long)]
+    kl_weight: Option<f32>,
+    /// Override the weight γ on the PSE* classifier term (the paper: 1).
+    #[arg(long)]
+    ce_weight: Option<f32>,
+    /// Override the learning rate's final fraction (cosine decay; 1 = constant).
+    #[arg(long)]
+    lr_final: Option<f32>,
     /// Override how many training images are held out for validation.
     #[arg(long)]
     holdout: Option<usize>,
@@ -147,7 +169,23 @@ fn recipe_of(a: &TrainArgs) -> Recipe {
         || a.batch.is_some()
         || a.lr.is_some()
         || a.kl_warmup.is_some()
-        || a.holdout.is_some();
+        || a.holdout.is_some()
+        || a.kl_weight.is_some()
+        || a.ce_weight.is_some()
+        || a.lr_final.is_some()
+        || a.kl_start.is_some();
+    if let Some(v) = a.kl_start {
+        r.kl_start = v;
+    }
+    if let Some(v) = a.kl_weight {
+        r.kl_weight = v;
+    }
+    if let Some(v) = a.ce_weight {
+        r.ce_weight = v;
+    }
+    if let Some(v) = a.lr_final {
+        r.lr_final_frac = v;
+    }
     if let Some(h) = a.holdout {
         r.holdout = h;
     }
@@ -243,6 +281,33 @@ fn run_eval(a: EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+fn run_summarize(a: SummarizeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let mut rows = Vec::new();
+    for run in &a.runs {
+        let p = run.join("metrics.json");
+        let bytes = std::fs::read(&p).map_err(|e| {
+            format!(
+                "{}: {e} (run `pse-trainer eval {}` first)",
+                p.display(),
+                run.display()
+            )
+        })?;
+        let m: pse_trainer::eval::Metrics =
+            serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", p.display()))?;
+        let secs = std::fs::read_to_string(run.join(train::files::LOG))
+            .ok()
+            .and_then(|log| {
+                log.lines()
+                    .last()
+                    .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            })
+            .and_then(|v| v["seconds"].as_f64());
+        rows.push((m, secs));
+    }
+    print!("{}", pse_trainer::summary::table(&rows));
+    Ok(())
+}
+
 fn run_plot(a: PlotArgs) -> Result<(), Box<dyn std::error::Error>> {
     let ck = load_run(&a.run)?;
     let dir = a.out.unwrap_or_else(|| a.run.join("plots"));
@@ -304,6 +369,7 @@ fn main() -> ExitCode {
         Command::Train(a) => run_train(a),
         Command::Eval(a) => run_eval(a),
         Command::Plot(a) => run_plot(a),
+        Command::Summarize(a) => run_summarize(a),
         Command::Bench(a) => run_bench(a),
     };
     match result {

@@ -18,8 +18,15 @@ pub struct Recipe {
     /// Learning rate at the last step as a fraction of `lr`, reached by cosine decay
     /// (1 = constant).
     pub lr_final_frac: f32,
-    /// Steps over which the KL weight ramps linearly from 0 to 1 (0 = none).
+    /// Steps over which the KL weight moves linearly from `kl_start` to `kl_weight`
+    /// (0 = `kl_weight` from the first step).
     pub kl_warmup: u64,
+    /// KL weight at step 0 (0 for a warm-up; above `kl_weight` to anneal down).
+    pub kl_start: f32,
+    /// Weight β on the KL term once warm-up is over (the paper: 1).
+    pub kl_weight: f32,
+    /// Weight γ on the PSE* classifier term (the paper: 1).
+    pub ce_weight: f32,
     /// Training images held out (from the end of the training file) for validation and
     /// for calibrating the runtime's "unknown" threshold.
     pub holdout: usize,
@@ -37,6 +44,9 @@ impl Recipe {
             lr_warmup: 0,
             lr_final_frac: 1.0,
             kl_warmup: 0,
+            kl_start: 0.0,
+            kl_weight: 1.0,
+            ce_weight: 1.0,
             holdout: 5000,
         }
     }
@@ -52,6 +62,9 @@ impl Recipe {
             lr_warmup: 0,
             lr_final_frac: 0.02,
             kl_warmup: 3000,
+            kl_start: 0.0,
+            kl_weight: 1.0,
+            ce_weight: 1.0,
             holdout: 5000,
         }
     }
@@ -79,12 +92,14 @@ impl Recipe {
         (self.lr as f64 * (f + (1.0 - f) * cos)) as f32
     }
 
-    /// KL weight at `step`.
+    /// KL weight at `step`: moves linearly from `kl_start` to `kl_weight` over
+    /// `kl_warmup` steps.
     pub fn kl_weight_at(&self, step: u64) -> f32 {
         if step >= self.kl_warmup {
-            1.0
+            self.kl_weight
         } else {
-            (step + 1) as f32 / self.kl_warmup as f32
+            let t = (step + 1) as f32 / self.kl_warmup as f32;
+            self.kl_start + (self.kl_weight - self.kl_start) * t
         }
     }
 }

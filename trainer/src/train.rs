@@ -195,7 +195,7 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
             .fill_normal(eps.as_slice_mut().expect("contiguous"));
         let w = Weights {
             kl: r.kl_weight_at(step),
-            ce: 1.0,
+            ce: r.ce_weight,
         };
         grad.fill(0.0);
         let t = loss_and_grad(
