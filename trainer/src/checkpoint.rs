@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 const MAGIC: &[u8; 8] = b"PSECKPT\0";
 const VERSION: u32 = 1;
 const HEADER: usize = 8 + 4 + 8 + 4;
+#[cfg(test)]
+const PINNED: (usize, u32) = (1440, 301358749);
 
 /// Labels given to the label encoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -201,6 +203,20 @@ mod tests {
             std::fs::read_dir(dir.path()).unwrap().count(),
             1,
             "no temp file left"
+        );
+    }
+
+    /// The postcard layout is not self-describing: a field added to the checkpoint (or to
+    /// the recipe or architecture inside it) silently changes how old files parse. This
+    /// pins the layout; when it fails, bump `VERSION` and update the expected bytes.
+    #[test]
+    fn layout_is_pinned_to_the_format_version() {
+        let bytes = tiny().to_bytes();
+        assert_eq!(VERSION, 1);
+        assert_eq!(
+            (bytes.len(), crc32fast::hash(&bytes)),
+            PINNED,
+            "checkpoint layout changed: bump VERSION"
         );
     }
 

@@ -61,20 +61,8 @@ pub fn plot(
         }
     }
     let images = infer::decode(&net, p, z.view(), &mut cache);
-    let rows: Vec<(String, Vec<&[f32]>)> = names
-        .iter()
-        .enumerate()
-        .map(|(c, n)| {
-            (
-                n.clone(),
-                (0..COLUMNS)
-                    .map(|k| row(&images, c * COLUMNS + k))
-                    .collect(),
-            )
-        })
-        .collect();
     written.push(save(
-        image_grid(&rows, 28, 28, 2),
+        image_grid(&grid_rows(names.clone(), &images), 28, 28, 2),
         &dir.join("samples.png"),
     )?);
 
@@ -90,20 +78,12 @@ pub fn plot(
         }
     }
     let images = infer::decode(&net, p, z.view(), &mut cache);
-    let rows: Vec<(String, Vec<&[f32]>)> = pairs
+    let strip_names = pairs
         .iter()
-        .enumerate()
-        .map(|(i, &(a, b))| {
-            (
-                format!("{} -> {}", names[a], names[b]),
-                (0..COLUMNS)
-                    .map(|k| row(&images, i * COLUMNS + k))
-                    .collect(),
-            )
-        })
+        .map(|&(a, b)| format!("{} -> {}", names[a], names[b]))
         .collect();
     written.push(save(
-        image_grid(&rows, 28, 28, 2),
+        image_grid(&grid_rows(strip_names, &images), 28, 28, 2),
         &dir.join("interpolation.png"),
     )?);
 
@@ -125,9 +105,14 @@ pub fn plot(
     Ok(written)
 }
 
-fn row(a: &Array2<f32>, i: usize) -> &[f32] {
-    let start = i * a.ncols();
-    &a.as_slice().expect("contiguous")[start..start + a.ncols()]
+/// Rows of [`COLUMNS`] consecutive images each, labelled with `names` in order.
+fn grid_rows(names: Vec<String>, images: &Array2<f32>) -> Vec<(String, Vec<&[f32]>)> {
+    let pixels = images.as_slice().expect("contiguous");
+    let mut chunks = pixels.chunks_exact(images.ncols());
+    names
+        .into_iter()
+        .map(|n| (n, chunks.by_ref().take(COLUMNS).collect()))
+        .collect()
 }
 
 fn save(c: crate::picture::Canvas, path: &Path) -> Result<PathBuf, PictureError> {
