@@ -1,0 +1,74 @@
+//! Build script: puts `memory.x` on the linker path, picks the model blob to link, checks it
+//! with the same runtime the firmware uses, and sizes the firmware's buffers from it.
+//!
+//! Blob selection: `PSE_BLOB=<path>` (relative to this folder, or absolute) wins; otherwise
+//! `../models/mnist-pse-star-10d-f32.pse` with `--features f32`, else
+//! `../models/mnist-pse-star-10d-i8.pse`.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let here = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+
+    // Linker script: cortex-m-rt's link.x includes memory.x from the search path.
+    fs::copy(here.join("memory.x"), out.join("memory.x")).expect("copy memory.x");
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rustc-link-arg-bins=--nmagic");
+    println!("cargo:rustc-link-arg-bins=-Tlink.x");
+
+    // The blob.
+    println!("cargo:rerun-if-env-changed=PSE_BLOB");
+    let blob_path = match env::var_os("PSE_BLOB") {
+        Some(p) => {
+            let p = PathBuf::from(p);
+            if p.is_absolute() { p } else { here.join(p) }
+        }
+        None if env::var_os("CARGO_FEATURE_F32").is_some() => {
+            here.join("../models/mnist-pse-star-10d-f32.pse")
+        }
+        None => here.join("../models/mnist-pse-star-10d-i8.pse"),
+    };
+    let blob_path = fs::canonicalize(&blob_path).unwrap_or_else(|e| {
+        panic!(
+            "model blob {}: {e}\n  export it (`pse-trainer export …`, see README.md) or point \
+             PSE_BLOB at a .pse file",
+            blob_path.display()
+        )
+    });
+    println!("cargo:rerun-if-changed={}", blob_path.display());
+    let bytes = fs::read(&blob_path).expect("read blob");
+    let model = pse_runtime::Model::from_bytes(&bytes)
+        .unwrap_or_else(|e| panic!("{}: not a valid blob: {e}", blob_path.display()));
+    let need = model.scratch_len();
+    let (w, h) = model.image_size();
+    println!("cargo:rustc-env=PSE_BLOB_FILE={}", blob_path.display());
+
+    // Buffer sizes for this model, so any valid blob links without editing the source.
+    let consts = format!(
+        "/// `f32` scratch elements the linked model needs.\n\
+         pub const SCRATCH_F32: usize = {};\n\
+         /// `i8` scratch elements the linked model needs (at least 1).\n\
+         pub const SCRATCH_I8: usize = {};\n\
+         /// Pixels per image (`width * height`).\n\
+         pub const PIXELS: usize = {};\n\
+         /// Image width.\n\
+         pub const WIDTH: usize = {w};\n\
+         /// File name of the linked blob.\n\
+         pub const BLOB_NAME: &str = {:?};\n",
+        need.f32s,
+        need.i8s.max(1),
+        w * h,
+        file_name(&blob_path),
+    );
+    fs::write(out.join("model_consts.rs"), consts).expect("write model_consts.rs");
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,555 @@
+//! Host ↔ device: the firmware example (`firmware-example/`, a Cortex-M4F build of the
+//! runtime) runs under QEMU on the committed i8 and f32 MNIST blobs, and every result it
+//! prints — annotations (verdict, `mu`, log-likelihoods, posteriors, as f32 bits), generated
+//! images (FNV-1a of the pixel bits, and the text art) — must equal what the host runtime
+//! computes from the same blob and images, bit for bit.
+//!
+//! Needs `qemu-system-arm` (`scripts/install-qemu.sh`) and the Rust target
+//! `thumbv7em-none-eabihf` (`rustup target add thumbv7em-none-eabihf`); a missing tool is a
+//! failure, never a skip. With a C compiler on the PATH, the run also loads the
+//! instruction-counting plugin (`firmware-example/tools/icount.c`) for exact counts.
+//!
+//! Measurements (flash, RAM, instructions per multiply-add) are printed (`--nocapture`) and
+//! written to `firmware-example/target/pse-test/<encoding>-measurements.txt`.
+//!
+//! Other blobs: `PSE_FIRMWARE_I8_BLOB` / `PSE_FIRMWARE_F32_BLOB` replace the committed ones.
+
+use pse_runtime::payload::{Layer, Payload};
+use pse_runtime::{AnnotateOut, Model, Sample, Scratch, Verdict};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use std::{env, fs};
+
+/// Must match `firmware-example/src/main.rs`.
+const SEED_BASE: u64 = 1000;
+const IMAGES: &str = "firmware-example/data/t10k-first100-images.idx3";
+const LABELS: &str = "firmware-example/data/t10k-first100-labels.idx1";
+/// The QEMU command of `firmware-example/.cargo/config.toml` (its runner), minus `timeout`.
+const QEMU: &str = "qemu-system-arm";
+const QEMU_ARGS: &[&str] = &[
+    "-cpu",
+    "cortex-m4",
+    "-machine",
+    "mps2-an386",
+    "-nographic",
+    "-semihosting-config",
+    "enable=on,target=native",
+    "-icount",
+    "shift=0",
+];
+/// Wall-clock limit for one firmware run (it takes about a second).
+const RUN_TIMEOUT: Duration = Duration::from_secs(300);
+/// SysTick runs on the 25 MHz core clock; `-icount shift=0` makes one instruction 1 ns.
+const INSTRUCTIONS_PER_TICK: u64 = 40;
+
+/// Builds share one target directory: one at a time, each ELF copied out before the next.
+static BUILD: Mutex<()> = Mutex::new(());
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+fn firmware_dir() -> PathBuf {
+    root().join("firmware-example")
+}
+
+fn work_dir() -> PathBuf {
+    let d = firmware_dir().join("target/pse-test");
+    fs::create_dir_all(&d).expect("create firmware-example/target/pse-test");
+    d
+}
+
+fn blob_path(encoding: &str) -> PathBuf {
+    let var = format!("PSE_FIRMWARE_{}_BLOB", encoding.to_uppercase());
+    match env::var_os(&var) {
+        Some(p) => PathBuf::from(p),
+        None => root().join(format!("models/mnist-pse-star-10d-{encoding}.pse")),
+    }
+}
+
+fn require_qemu() {
+    match Command::new(QEMU).arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        _ => panic!(
+            "{QEMU} not found: the firmware test runs the firmware under QEMU. \
+             Install it with scripts/install-qemu.sh (then re-run)."
+        ),
+    }
+}
+
+/// `cargo build --release` inside `firmware-example/` (its own workspace and
+/// `.cargo/config.toml`), with the given features and blob; returns a copy of the ELF.
+fn build_firmware(name: &str, features: &[&str], blob: &Path) -> PathBuf {
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = firmware_dir();
+    let mut cmd = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(&dir)
+        .args(["build", "--release", "--target-dir", "target"])
+        .env("PSE_BLOB", blob)
+        // Settings meant for the host build must not leak into the firmware build.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS");
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    let out = cmd.output().expect("run cargo build for firmware-example");
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let hint = if stderr.contains("thumbv7em-none-eabihf") && stderr.contains("target") {
+            "\n(hint: rustup target add thumbv7em-none-eabihf)"
+        } else {
+            ""
+        };
+        panic!("firmware build ({name}) failed:\n{stderr}{hint}");
+    }
+    let elf = dir.join("target/thumbv7em-none-eabihf/release/pse-firmware-example");
+    let copy = work_dir().join(format!("{name}.elf"));
+    fs::copy(&elf, &copy).expect("copy the firmware ELF");
+    copy
+}
+
+/// Builds the instruction-counting plugin with the system C compiler, if there is one.
+fn build_plugin() -> Option<PathBuf> {
+    static ONCE: Mutex<Option<Option<PathBuf>>> = Mutex::new(None);
+    let mut once = ONCE.lock().unwrap_or_else(|e| e.into_inner());
+    once.get_or_insert_with(|| {
+        let src = firmware_dir().join("tools/icount.c");
+        let so = work_dir().join("icount.so");
+        let cc = env::var("CC").unwrap_or_else(|_| "cc".into());
+        let ok = Command::new(&cc)
+            .args(["-shared", "-fPIC", "-O2", "-o"])
+            .arg(&so)
+            .arg(&src)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            Some(so)
+        } else {
+            println!("note: no C compiler ({cc}): instruction counts from SysTick only");
+            None
+        }
+    })
+    .clone()
+}
+
+/// Runs `cmd` to completion or until `RUN_TIMEOUT`, whichever comes first.
+fn run_with_timeout(mut cmd: Command) -> Output {
+    let stdout = tempfile("stdout");
+    let stderr = tempfile("stderr");
+    cmd.stdin(Stdio::null())
+        .stdout(fs::File::create(&stdout).expect("stdout file"))
+        .stderr(fs::File::create(&stderr).expect("stderr file"));
+    let mut child = cmd.spawn().expect("spawn qemu-system-arm");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait for qemu") {
+            break s;
+        }
+        if start.elapsed() > RUN_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "firmware did not finish within {RUN_TIMEOUT:?} (a hang?); output so far:\n{}",
+                fs::read_to_string(&stdout).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = Output {
+        status,
+        stdout: fs::read(&stdout).unwrap_or_default(),
+        stderr: fs::read(&stderr).unwrap_or_default(),
+    };
+    let _ = fs::remove_file(stdout);
+    let _ = fs::remove_file(stderr);
+    out
+}
+
+fn tempfile(what: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    work_dir().join(format!("run-{}-{n}.{what}", std::process::id()))
+}
+
+fn run_qemu(elf: &Path, plugin: Option<&Path>) -> Output {
+    let mut cmd = Command::new(QEMU);
+    cmd.args(QEMU_ARGS);
+    if let Some(p) = plugin {
+        cmd.arg("-plugin").arg(p).args(["-d", "plugin"]);
+    }
+    cmd.arg("-kernel").arg(elf);
+    run_with_timeout(cmd)
+}
+
+/// The firmware's output, and the plugin's exact counts when it was loaded.
+struct Run {
+    stdout: String,
+    spans: Option<Vec<u64>>,
+}
+
+fn run_firmware(elf: &Path) -> Run {
+    let plugin = build_plugin();
+    let mut out = run_qemu(elf, plugin.as_deref());
+    let mut used_plugin = plugin.is_some();
+    let first = String::from_utf8_lossy(&out.stdout);
+    if used_plugin && !first.contains("PSE-FIRMWARE") {
+        // This QEMU would not load the plugin (e.g. 7.2 accepts plugin API ≤ 1): run without.
+        println!(
+            "note: QEMU refused the icount plugin ({}); SysTick counts only",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        out = run_qemu(elf, None);
+        used_plugin = false;
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "firmware exited with {:?}\n--- stderr ---\n{stderr}\n--- last lines of stdout ---\n{}",
+        out.status.code(),
+        tail(&stdout, 20)
+    );
+    let spans = used_plugin.then(|| {
+        stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("ICOUNT SPAN "))
+            .map(|n| n.trim().parse().expect("ICOUNT SPAN <n>"))
+            .collect()
+    });
+    Run { stdout, spans }
+}
+
+fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+// ---- What the host computes: the firmware's result lines, formatted the same way. ----
+
+fn idx(path: &str, header: usize) -> Vec<u8> {
+    let bytes = fs::read(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    bytes[header..].to_vec()
+}
+
+fn hex_bits(line: &mut String, values: &[f32]) {
+    for v in values {
+        write!(line, " {:08x}", v.to_bits()).expect("write to String");
+    }
+}
+
+fn fnv1a64(values: &[f32]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in values {
+        for b in v.to_bits().to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+fn shade(p: f32) -> char {
+    const RAMP: &[u8; 10] = b" .:-=+*#%@";
+    let i = (p * 10.0) as usize;
+    char::from(RAMP[i.min(9)])
+}
+
+fn expected_lines(blob: &[u8], blob_name: &str) -> Vec<String> {
+    let model = Model::from_bytes(blob).expect("valid blob");
+    let need = model.scratch_len();
+    let (mut act, mut quant) = (vec![0f32; need.f32s], vec![0i8; need.i8s]);
+    let mut scratch = Scratch::new(&mut act, &mut quant);
+    let pixels = model.pixels();
+    let (width, _) = model.image_size();
+    let mut lines = vec![format!(
+        "MODEL {blob_name} {} {:08x} {} {} {} {} {}",
+        blob.len(),
+        pse_runtime::blob::crc32(blob),
+        model.latent_dim(),
+        model.label_count(),
+        pixels,
+        need.f32s,
+        need.i8s
+    )];
+
+    let images = idx(IMAGES, 16);
+    let labels = idx(LABELS, 8);
+    let mut ann = AnnotateOut::new();
+    let mut correct = 0;
+    for (i, (image, &truth)) in images.chunks(pixels).zip(&labels).enumerate() {
+        let verdict = model
+            .annotate(image, &[], &mut scratch, &mut ann)
+            .expect("annotate");
+        if ann.best() == Some(usize::from(truth)) {
+            correct += 1;
+        }
+        let v = match verdict {
+            Verdict::Label(k) => format!("L{k}"),
+            Verdict::Unknown { nearest: Some(k) } => format!("U{k}"),
+            Verdict::Unknown { nearest: None } => "U-".into(),
+        };
+        let mut line = format!("ANN {i} {truth} {v} mu");
+        hex_bits(&mut line, ann.mu());
+        line.push_str(" ll");
+        hex_bits(&mut line, ann.log_likelihoods());
+        line.push_str(" post");
+        hex_bits(&mut line, ann.posteriors());
+        lines.push(line);
+    }
+    lines.push(format!("ACC {correct} {}", labels.len()));
+
+    let mut out = vec![0f32; pixels];
+    for label in 0..model.label_count() {
+        for sample in [Sample::Mean, Sample::Seed(SEED_BASE + label as u64)] {
+            model
+                .generate(label, sample, &mut scratch, &mut out)
+                .expect("generate");
+            let s = match sample {
+                Sample::Mean => "mean".to_string(),
+                Sample::Seed(seed) => seed.to_string(),
+            };
+            lines.push(format!("GEN {label} {s} {:016x}", fnv1a64(&out)));
+            if sample == Sample::Mean {
+                for row in out.chunks(width) {
+                    let art: String = row.iter().map(|&p| shade(p)).collect();
+                    lines.push(format!("ART {label} |{art}|"));
+                }
+            }
+        }
+    }
+    lines
+}
+
+const RESULT_PREFIXES: &[&str] = &["MODEL ", "ANN ", "ACC ", "GEN ", "ART "];
+
+fn compare(encoding: &str, device: &str, host: &[String]) {
+    let device: Vec<&str> = device
+        .lines()
+        .filter(|l| RESULT_PREFIXES.iter().any(|p| l.starts_with(p)))
+        .collect();
+    for (n, (d, h)) in device.iter().zip(host).enumerate() {
+        if *d != h.as_str() {
+            let dt: Vec<&str> = d.split(' ').collect();
+            let ht: Vec<&str> = h.split(' ').collect();
+            let field = dt
+                .iter()
+                .zip(&ht)
+                .position(|(a, b)| a != b)
+                .unwrap_or(dt.len().min(ht.len()));
+            panic!(
+                "{encoding}: host and device differ at result line {n}, field {field} \
+                 (device {:?}, host {:?})\n  device: {d}\n  host:   {h}",
+                dt.get(field),
+                ht.get(field)
+            );
+        }
+    }
+    assert_eq!(
+        device.len(),
+        host.len(),
+        "{encoding}: the device printed {} result lines, the host computed {}",
+        device.len(),
+        host.len()
+    );
+}
+
+// ---- Measurements. ----
+
+fn layer_macs(l: &Layer<'_>) -> u64 {
+    u64::from(l.in_dim) * u64::from(l.out_dim)
+}
+
+/// Multiply-adds of one annotation (trunk and both heads) and one generation (decoder).
+fn model_macs(p: &Payload<'_>) -> (u64, u64) {
+    let enc = p.encoder.trunk.layers().iter().map(layer_macs).sum::<u64>()
+        + layer_macs(&p.encoder.mu)
+        + layer_macs(&p.encoder.logvar);
+    let dec = p.decoder.layers().iter().map(layer_macs).sum::<u64>();
+    (enc, dec)
+}
+
+fn field<'a>(stdout: &'a str, prefix: &str) -> Vec<&'a str> {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` line in the firmware output"))
+        .split_whitespace()
+        .collect()
+}
+
+fn num(s: &str) -> u64 {
+    s.parse().unwrap_or_else(|_| panic!("not a number: {s}"))
+}
+
+fn arm_size(elf: &Path) -> Option<String> {
+    let o = Command::new("arm-none-eabi-size").arg(elf).output().ok()?;
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+fn measurements(encoding: &str, blob: &[u8], elf: &Path, run: &Run) -> String {
+    let model = Model::from_bytes(blob).expect("valid blob");
+    let (ann_macs, gen_macs) = model_macs(model.payload());
+    let mem = field(&run.stdout, "MEM ");
+    let (flash, static_ram, stack) = (num(mem[0]), num(mem[1]), num(mem[2]));
+    let stack_phase = |p: &str| num(field(&run.stdout, &format!("STACK {p} "))[0]);
+    let ann = field(&run.stdout, "COST ANNOTATE ");
+    let gen_line = field(&run.stdout, "COST GENERATE ");
+    let (n_ann, ann_ticks) = (num(ann[0]), num(ann[1]));
+    let (n_gen, gen_ticks) = (num(gen_line[0]), num(gen_line[1]));
+    let load_ticks = num(field(&run.stdout, "COST LOAD ")[0]);
+    // Instructions per operation: exact from the plugin (spans in firmware order: load,
+    // each annotation, each generation), else SysTick ticks × 40 (±40).
+    let (load_i, ann_i, gen_i, how) = match &run.spans {
+        Some(s) if s.len() as u64 == 1 + n_ann + n_gen => {
+            let a: u64 = s[1..=n_ann as usize].iter().sum();
+            let g: u64 = s[1 + n_ann as usize..].iter().sum();
+            (s[0], a / n_ann, g / n_gen, "exact, QEMU plugin")
+        }
+        _ => (
+            load_ticks * INSTRUCTIONS_PER_TICK,
+            ann_ticks * INSTRUCTIONS_PER_TICK / n_ann,
+            gen_ticks * INSTRUCTIONS_PER_TICK / n_gen,
+            "SysTick ticks x 40",
+        ),
+    };
+    let ratio = |i: u64, m: u64| i as f64 / m as f64;
+    let mut s = String::new();
+    let _ = writeln!(s, "firmware measurements, {encoding} blob ({} bytes)", blob.len());
+    let images = fs::metadata(root().join(IMAGES)).map_or(0, |m| m.len())
+        + fs::metadata(root().join(LABELS)).map_or(0, |m| m.len());
+    let _ = writeln!(
+        s,
+        "  flash: {flash} bytes in all = blob {} + test images {images} + code and constants {}",
+        blob.len(),
+        flash.saturating_sub(blob.len() as u64 + images)
+    );
+    let _ = writeln!(
+        s,
+        "  flash without the test images: {} bytes ({:.3} MiB)",
+        flash - images,
+        (flash - images) as f64 / 1_048_576.0
+    );
+    let _ = writeln!(
+        s,
+        "  RAM: static {static_ram} + peak stack {stack} = {} bytes ({:.2} KiB); \
+         stack by phase: load {}, annotate {}, generate {}",
+        static_ram + stack,
+        (static_ram + stack) as f64 / 1024.0,
+        stack_phase("LOAD"),
+        stack_phase("ANNOTATE"),
+        stack_phase("GENERATE")
+    );
+    let _ = writeln!(
+        s,
+        "  instructions ({how}, -icount shift=0): load+validate {load_i}, \
+         annotate {ann_i} ({ann_macs} MACs: {:.2}/MAC), generate {gen_i} ({gen_macs} MACs: {:.2}/MAC)",
+        ratio(ann_i, ann_macs),
+        ratio(gen_i, gen_macs)
+    );
+    let _ = writeln!(
+        s,
+        "  SysTick ticks: annotate {} per image, generate {} per image",
+        ann_ticks / n_ann,
+        gen_ticks / n_gen
+    );
+    let acc = field(&run.stdout, "ACC ");
+    let _ = writeln!(s, "  accuracy on the {} images: {}/{}", acc[1], acc[0], acc[1]);
+    if let Some(size) = arm_size(elf) {
+        let _ = write!(s, "  arm-none-eabi-size:\n{size}");
+    }
+    s
+}
+
+// ---- The tests. ----
+
+fn host_device_bit_identical(encoding: &str, features: &[&str]) {
+    require_qemu();
+    let blob_file = blob_path(encoding);
+    let blob = fs::read(&blob_file).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}\nthe firmware test needs the committed MNIST PSE* 10D blobs \
+             (written by `pse-trainer export`)",
+            blob_file.display()
+        )
+    });
+    let name = blob_file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let elf = build_firmware(encoding, features, &blob_file);
+    let run = run_firmware(&elf);
+    assert!(
+        run.stdout.lines().any(|l| l == "DONE"),
+        "no DONE line:\n{}",
+        tail(&run.stdout, 20)
+    );
+    let host = expected_lines(&blob, &name);
+    compare(encoding, &run.stdout, &host);
+    let report = measurements(encoding, &blob, &elf, &run);
+    println!(
+        "{encoding}: all {} result lines bit-identical\n{report}",
+        host.len()
+    );
+    let _ = fs::write(
+        work_dir().join(format!("{encoding}-measurements.txt")),
+        &report,
+    );
+    let _ = fs::write(work_dir().join(format!("{encoding}-output.txt")), &run.stdout);
+}
+
+#[test]
+fn firmware_i8_matches_host_bit_for_bit() {
+    host_device_bit_identical("i8", &[]);
+}
+
+#[test]
+fn firmware_f32_matches_host_bit_for_bit() {
+    host_device_bit_identical("f32", &["f32"]);
+}
+
+/// A HardFault must end the run with a failure status, not hang.
+#[test]
+fn firmware_hardfault_exits_nonzero() {
+    require_qemu();
+    let elf = build_firmware("fault-test", &["fault-test"], &blob_path("i8"));
+    let out = run_qemu(&elf, None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a HardFault exited with success");
+    assert!(
+        stderr.contains("HARDFAULT"),
+        "no HARDFAULT report on stderr: {stderr}"
+    );
+}
+
+/// The committed images are the first 100 of MNIST t10k (checked when the data is present).
+#[test]
+fn firmware_images_are_the_first_100_of_t10k() {
+    let full = root().join("data/mnist/t10k-images-idx3-ubyte");
+    let Ok(full) = fs::read(full) else {
+        println!("note: data/mnist not fetched; skipped the provenance check of the images");
+        return;
+    };
+    let ours = fs::read(root().join(IMAGES)).expect("committed images");
+    assert_eq!(&ours[..4], &full[..4]);
+    assert_eq!(u32::from_be_bytes(ours[4..8].try_into().unwrap()), 100);
+    assert_eq!(&ours[8..16], &full[8..16]);
+    assert_eq!(&ours[16..], &full[16..16 + 100 * 784]);
+    if let Ok(full_labels) = fs::read(root().join("data/mnist/t10k-labels-idx1-ubyte")) {
+        let ours = fs::read(root().join(LABELS)).expect("committed labels");
+        assert_eq!(&ours[8..], &full_labels[8..108]);
+    }
+}
