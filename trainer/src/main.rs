@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use pse_trainer::checkpoint::{Checkpoint, LabelKind, RunConfig, write_atomic};
 use pse_trainer::data::Dataset;
 use pse_trainer::eval::{self, EvalOptions};
+use pse_trainer::host_commands;
 use pse_trainer::model::{Arch, Kind, PAPER_HIDDEN};
 use pse_trainer::recipe::Recipe;
 use pse_trainer::train::{self, TrainOptions};
@@ -26,6 +27,9 @@ enum Command {
     /// generation accuracy (judged by a cached classifier); prints a table beside the
     /// paper's numbers and writes RUN/metrics.json.
     Eval(EvalArgs),
+    /// Train (or load from data/cache) the judge classifier that measures generation
+    /// accuracy, and print its training and test accuracy.
+    Judge(JudgeArgs),
     /// Summarise several evaluated runs as one Markdown table: mean ± std over seeds of
     /// each (dataset, model, latent, recipe), beside the paper's numbers.
     Summarize(SummarizeArgs),
@@ -35,6 +39,18 @@ enum Command {
     /// Benchmark training throughput on one thread: steps/s of the real training step and
     /// the rate of its matrix products (prints a table and JSON; not a test).
     Bench(BenchArgs),
+    /// Export a run as a pse-runtime blob (f32, f16 or i8 weights), with its "unknown"
+    /// threshold calibrated on the held-out images and a JSON model card beside it
+    /// (sizes, SHA-256, training, float metrics, the blob's own test-set accuracy).
+    Export(host_commands::ExportArgs),
+    /// Measure a blob on a test set through pse-runtime: annotation accuracy and the share
+    /// of images it calls unknown.
+    Score(host_commands::ScoreArgs),
+    /// Annotate PNG or IDX images with a blob through pse-runtime: one line per image
+    /// (file[#index], label or "unknown (nearest: X)", posterior of the best label).
+    Annotate(host_commands::AnnotateArgs),
+    /// Draw images of a label with a blob through pse-runtime, as a PNG grid.
+    Generate(host_commands::GenerateArgs),
 }
 
 #[derive(Args)]
@@ -55,6 +71,15 @@ struct BenchArgs {
     /// on this machine type: AVX-512 Zen 4, see notes/matmul-cpu.md).
     #[arg(long, default_value_t = 117.0)]
     peak_gflops: f64,
+}
+
+#[derive(Args)]
+struct JudgeArgs {
+    /// Dataset the judge classifies.
+    #[arg(long, value_enum, default_value = "mnist")]
+    dataset: Dataset,
+    #[command(flatten)]
+    data: DataArg,
 }
 
 #[derive(Args)]
@@ -281,6 +306,17 @@ fn run_eval(a: EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+fn run_judge(a: JudgeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let j = pse_trainer::judge::Judge::load_or_train(&a.data.data, a.dataset, true)?;
+    println!(
+        "{} judge: {:.2} % on training images, {:.2} % on test images",
+        a.dataset,
+        100.0 * j.train_accuracy,
+        100.0 * j.test_accuracy
+    );
+    Ok(())
+}
+
 fn run_summarize(a: SummarizeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let mut rows = Vec::new();
     for run in &a.runs {
@@ -370,7 +406,12 @@ fn main() -> ExitCode {
         Command::Eval(a) => run_eval(a),
         Command::Plot(a) => run_plot(a),
         Command::Summarize(a) => run_summarize(a),
+        Command::Judge(a) => run_judge(a),
         Command::Bench(a) => run_bench(a),
+        Command::Export(a) => host_commands::run_export(a),
+        Command::Score(a) => host_commands::run_score(a),
+        Command::Annotate(a) => host_commands::run_annotate(a),
+        Command::Generate(a) => host_commands::run_generate(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -51,8 +51,11 @@ impl Recipe {
         }
     }
 
-    /// The default recipe: a longer budget with KL warm-up and cosine learning-rate decay
-    /// (see the README's results section for the measurements behind it).
+    /// The default recipe: 15× the paper's budget (~5 CPU-minutes for 10D), cosine
+    /// learning-rate decay, and a KL weight annealed from 3 down to the paper's 1 over the
+    /// first 80 % of the steps, so the last 20 % optimise the paper's own objective. The
+    /// early, stronger KL pull organises the label Gaussians (annotation and generation
+    /// accuracy); see the README's results section for the measurements behind it.
     pub fn default_recipe() -> Recipe {
         Recipe {
             name: "default".into(),
@@ -61,8 +64,8 @@ impl Recipe {
             lr: 1e-3,
             lr_warmup: 0,
             lr_final_frac: 0.02,
-            kl_warmup: 3000,
-            kl_start: 0.0,
+            kl_warmup: 24_000,
+            kl_start: 3.0,
             kl_weight: 1.0,
             ce_weight: 1.0,
             holdout: 5000,
@@ -119,7 +122,26 @@ mod tests {
     #[test]
     fn default_schedules_ramp_and_decay() {
         let r = Recipe::default_recipe();
-        assert!(r.kl_weight_at(0) < 0.01 && r.kl_weight_at(r.kl_warmup) == 1.0);
+        assert!(
+            (r.kl_weight_at(0) - 3.0).abs() < 1e-3,
+            "anneals down from 3"
+        );
+        assert!(r.kl_weight_at(r.kl_warmup / 2) > 1.9 && r.kl_weight_at(r.kl_warmup / 2) < 2.1);
+        assert_eq!(r.kl_weight_at(r.kl_warmup), 1.0);
+        assert_eq!(
+            r.kl_weight_at(r.steps - 1),
+            1.0,
+            "ends on the paper's objective"
+        );
+        let warm = Recipe {
+            kl_start: 0.0,
+            kl_warmup: 10,
+            ..Recipe::paper()
+        };
+        assert!(
+            (warm.kl_weight_at(0) - 0.1).abs() < 1e-6,
+            "a warm-up from 0"
+        );
         assert!((r.lr_at(0) - r.lr).abs() < 1e-9);
         assert!((r.lr_at(r.steps - 1) - r.lr * r.lr_final_frac).abs() < 1e-9);
         assert!(r.lr_at(r.steps / 2) < r.lr && r.lr_at(r.steps / 2) > r.lr * r.lr_final_frac);
