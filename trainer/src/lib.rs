@@ -4,14 +4,20 @@
 
 pub mod adam;
 pub mod bench;
+pub mod calibrate;
+pub mod card;
 pub mod checkpoint;
 pub mod data;
 pub mod dense;
 pub mod eval;
+pub mod export;
 #[cfg(test)]
 mod gradcheck;
+pub mod host;
+pub mod host_commands;
 pub mod idx;
 pub mod infer;
+pub mod inputs;
 pub mod judge;
 pub mod loss;
 pub mod matmul;
@@ -23,5 +29,6 @@ pub mod plot;
 pub mod pse;
 pub mod recipe;
 pub mod rng;
-pub mod train;
+pub mod samples;
 pub mod summary;
+pub mod train;

@@ -1,0 +1,305 @@
+//! The command-line arguments and bodies of the commands that export a run and use the
+//! exported blob through `pse-runtime`: `export`, `score`, `annotate` and `generate`
+//! (`main.rs` only dispatches to them).
+
+use crate::calibrate::DEFAULT_PERCENTILE;
+use crate::checkpoint::Checkpoint;
+use crate::data::{self, Dataset, Split};
+use crate::export::{self, ExportOptions, WeightEncoding};
+use crate::host::{self, BlobFile, Scratchpad};
+use crate::inputs::InputFile;
+use crate::samples;
+use crate::train;
+use clap::Args;
+use std::error::Error;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `pse-trainer export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Run folder (from `pse-trainer train`; `metrics.json` from `eval` goes into the card).
+    pub run: PathBuf,
+    /// Encoding of the encoder trunk and decoder weights (the latent heads and the label
+    /// table are f32 in every encoding).
+    #[arg(long, value_enum)]
+    pub weights: WeightEncoding,
+    /// Blob file to write (atomically); the model card goes beside it as FILE with
+    /// extension `.json`.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Keep these layers in f32 whatever --weights says: `enc.I` or `dec.I` (0-based;
+    /// comma-separated or repeated), e.g. `--keep-f32 enc.0,dec.2`.
+    #[arg(long, value_delimiter = ',')]
+    pub keep_f32: Vec<String>,
+    /// Leave these labels (names or indices; comma-separated or repeated) out of the blob's
+    /// label table, e.g. to demonstrate enrolling them on the device. The threshold is then
+    /// calibrated on the held-out images of the other labels.
+    #[arg(long, value_delimiter = ',', value_name = "LABEL")]
+    pub without_label: Vec<String>,
+    /// Percentile of the held-out images' best label log-likelihoods used as the
+    /// "unknown" threshold (see `pse_trainer::calibrate`).
+    #[arg(long, default_value_t = DEFAULT_PERCENTILE)]
+    pub percentile: f64,
+    /// Folder with the datasets (filled by scripts/fetch-data.sh).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+}
+
+/// `pse-trainer score`.
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The blob.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Test set to annotate [default: the dataset whose label names the blob carries].
+    /// Another dataset measures how often out-of-distribution images are called unknown.
+    #[arg(long, value_enum)]
+    pub dataset: Option<Dataset>,
+    /// Folder with the datasets (filled by scripts/fetch-data.sh).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+}
+
+/// `pse-trainer annotate`.
+#[derive(Debug, Args)]
+pub struct AnnotateArgs {
+    /// The blob.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// PNG files (one image each, the blob's image size) or IDX image files (every image
+    /// inside, raw or .gz).
+    #[arg(required = true, value_name = "IMAGES")]
+    pub images: Vec<PathBuf>,
+}
+
+/// `pse-trainer generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The blob.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Label to draw, by name (e.g. `seven`) or 0-based index.
+    #[arg(long)]
+    pub label: String,
+    /// Number of images (seeds SEED, SEED+1, …).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub count: u32,
+    /// First seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Decode the label's mean instead (one image; --count and --seed do not apply).
+    #[arg(long, conflicts_with_all = ["count", "seed"])]
+    pub mean: bool,
+    /// PNG file to write (atomically).
+    #[arg(long, short)]
+    pub out: PathBuf,
+}
+
+fn load_checkpoint(run: &Path) -> Result<Checkpoint, Box<dyn Error>> {
+    let p = run.join(train::files::CHECKPOINT);
+    if !p.exists() {
+        return Err(format!(
+            "{}: no checkpoint here; train one with `pse-trainer train --out {}`",
+            run.display(),
+            run.display()
+        )
+        .into());
+    }
+    Ok(Checkpoint::load(&p)?)
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.2} %", 100.0 * v)
+}
+
+/// `pse-trainer export`: writes the blob and its card, prints what was written.
+pub fn run_export(a: ExportArgs) -> Result<(), Box<dyn Error>> {
+    let ck = load_checkpoint(&a.run)?;
+    if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(format!(
+            "cannot write {}: its directory does not exist",
+            a.out.display()
+        )
+        .into());
+    }
+    let opts = ExportOptions {
+        run: a.run.clone(),
+        data_dir: a.data.clone(),
+        weights: a.weights,
+        keep_f32: a.keep_f32.clone(),
+        without_labels: a.without_label.clone(),
+        percentile: a.percentile,
+        out: a.out.clone(),
+    };
+    let t0 = std::time::Instant::now();
+    let r = export::export_run(&ck, &opts)?;
+    let c = &r.card;
+    let t = &c.runtime_test;
+    println!(
+        "{}  {} bytes  sha256 {}",
+        r.blob.display(),
+        c.bytes,
+        c.sha256
+    );
+    println!(
+        "  {} {}D on {}, {} weights; test set through pse-runtime: annotation accuracy {}, \
+         unknown {}, verdict accuracy {}",
+        c.model,
+        c.latent,
+        c.dataset,
+        c.encoding.name(),
+        pct(t.annotation_accuracy),
+        pct(t.unknown_rate),
+        pct(t.verdict_accuracy)
+    );
+    if let Some(acc) = c
+        .float_metrics
+        .as_ref()
+        .and_then(|m| m.0.get("annotation_accuracy"))
+        .and_then(|v| v.as_f64())
+    {
+        println!(
+            "  float model (metrics.json): annotation accuracy {}; blob - float = {:+.2} points",
+            pct(acc),
+            100.0 * (t.annotation_accuracy - acc)
+        );
+    }
+    let u = &c.unknown_threshold;
+    println!(
+        "  unknown threshold {:.3} = {}th percentile of {} held-out images ({} below; median {:.3})",
+        u.threshold, u.percentile, u.held_out_images, u.held_out_below, u.held_out_median
+    );
+    println!("{}", r.card_path.display());
+    eprintln!("exported in {:.1} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The dataset whose label names are the blob's.
+fn dataset_of(model: &pse_runtime::Model<'_>) -> Option<Dataset> {
+    let names: Vec<&str> = (0..model.label_count())
+        .filter_map(|i| model.label_name(i))
+        .collect();
+    [Dataset::Mnist, Dataset::Fashion]
+        .into_iter()
+        .find(|d| !names.is_empty() && names.iter().all(|n| d.label_names().contains(n)))
+}
+
+/// `pse-trainer score`: the blob's annotation accuracy and unknown rate on a test set.
+pub fn run_score(a: ScoreArgs) -> Result<(), Box<dyn Error>> {
+    let blob = BlobFile::read(&a.model)?;
+    let model = blob.model()?;
+    let own = dataset_of(&model);
+    let dataset = a.dataset.or(own).ok_or_else(|| {
+        format!(
+            "{}: its labels are not a known dataset's; pass --dataset",
+            a.model.display()
+        )
+    })?;
+    if model.image_size() != export::image_size(data::PIXELS) {
+        return Err(format!(
+            "{}: the model's images are {:?}, {dataset}'s are 28x28",
+            a.model.display(),
+            model.image_size()
+        )
+        .into());
+    }
+    let test = data::load(&a.data, dataset, Split::Test)?;
+    let mut pad = Scratchpad::for_model(&model);
+    let t0 = std::time::Instant::now();
+    let s = host::score(
+        &model,
+        &mut pad,
+        test.x.view(),
+        &test.y,
+        &dataset.label_names(),
+    )?;
+    println!(
+        "{}: {} test images of {dataset}, threshold {:.3}",
+        a.model.display(),
+        s.images,
+        model.unknown_threshold()
+    );
+    if own == Some(dataset) {
+        println!("  annotation accuracy  {}", pct(s.annotation_accuracy));
+        println!("  verdict accuracy     {}", pct(s.verdict_accuracy));
+        if model.label_count() < dataset.label_names().len() {
+            println!(
+                "  (the blob lacks some of the dataset's labels: their images count as wrong)"
+            );
+        }
+    } else {
+        println!("  (not the model's own dataset: only the unknown rate is meaningful)");
+    }
+    println!("  unknown              {}", pct(s.unknown_rate));
+    println!(
+        "  {:.1} µs per annotation",
+        1e6 * t0.elapsed().as_secs_f64() / s.images.max(1) as f64
+    );
+    println!("{}", serde_json::to_string(&s)?);
+    Ok(())
+}
+
+/// `pse-trainer annotate`: one line per image.
+pub fn run_annotate(a: AnnotateArgs) -> Result<(), Box<dyn Error>> {
+    let blob = BlobFile::read(&a.model)?;
+    let model = blob.model()?;
+    let (w, h) = model.image_size();
+    // Read (and check) every input before printing anything.
+    let files = a
+        .images
+        .iter()
+        .map(|p| InputFile::read(p, w, h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut pad = Scratchpad::for_model(&model);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let name = |i: Option<usize>| {
+        i.and_then(|i| model.label_name(i))
+            .unwrap_or("(none)")
+            .to_string()
+    };
+    for f in &files {
+        for i in 0..f.len() {
+            let (what, image) = f.image(i).ok_or("image index out of range")?;
+            let ann = host::annotate(&model, &mut pad, image)?;
+            let verdict = if ann.unknown {
+                format!("unknown (nearest: {})", name(ann.best))
+            } else {
+                name(ann.best)
+            };
+            if let Err(e) = writeln!(out, "{what}\t{verdict}\t{:.4}", ann.posterior) {
+                return quiet_broken_pipe(e);
+            }
+        }
+    }
+    out.flush().or_else(quiet_broken_pipe)
+}
+
+/// A closed stdout (`pse-trainer annotate … | head`) ends the command quietly.
+fn quiet_broken_pipe(e: std::io::Error) -> Result<(), Box<dyn Error>> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(format!("writing the annotations: {e}").into())
+    }
+}
+
+/// `pse-trainer generate`: a PNG grid of images drawn from one label.
+pub fn run_generate(a: GenerateArgs) -> Result<(), Box<dyn Error>> {
+    let blob = BlobFile::read(&a.model)?;
+    let model = blob.model()?;
+    let label = host::resolve_label(&model, &a.label)?;
+    let images = samples::generate(&model, label, a.count as usize, a.seed, a.mean)?;
+    let (w, h) = model.image_size();
+    let title = model.label_name(label).unwrap_or_default();
+    let title = if a.mean {
+        format!("{title} (mean)")
+    } else {
+        title.to_string()
+    };
+    samples::grid(&images, &title, w, h).write_png(&a.out)?;
+    println!("{}", a.out.display());
+    Ok(())
+}

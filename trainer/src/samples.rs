@@ -1,0 +1,53 @@
+//! Drawing images from a blob's label with `pse-runtime` (`pse-trainer generate`): seeded
+//! samples `seed, seed + 1, …` or the label's mean, laid out as a PNG grid.
+
+use crate::host::Scratchpad;
+use crate::picture::{Canvas, image_grid};
+use pse_runtime::{Model, Sample};
+
+/// Images per grid row.
+pub const PER_ROW: usize = 10;
+
+/// Decodes `count` images of model label `label`: `Sample::Seed(seed + i)` for image `i`,
+/// or the mean once when `mean` is set (then `count` and `seed` are ignored).
+pub fn generate(
+    model: &Model<'_>,
+    label: usize,
+    count: usize,
+    seed: u64,
+    mean: bool,
+) -> Result<Vec<Vec<f32>>, pse_runtime::Error> {
+    let mut pad = Scratchpad::for_model(model);
+    let samples: Vec<Sample> = if mean {
+        vec![Sample::Mean]
+    } else {
+        (0..count as u64)
+            .map(|i| Sample::Seed(seed.wrapping_add(i)))
+            .collect()
+    };
+    samples
+        .into_iter()
+        .map(|s| {
+            let mut out = vec![0.0f32; model.pixels()];
+            model.generate(label, s, &mut pad.scratch(), &mut out)?;
+            Ok(out)
+        })
+        .collect()
+}
+
+/// Lays `images` out [`PER_ROW`] to a row, the first row titled `title`, magnified twice.
+pub fn grid(images: &[Vec<f32>], title: &str, width: usize, height: usize) -> Canvas {
+    let rows: Vec<(String, Vec<&[f32]>)> = images
+        .chunks(PER_ROW)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let name = if i == 0 {
+                title.to_string()
+            } else {
+                String::new()
+            };
+            (name, chunk.iter().map(Vec::as_slice).collect())
+        })
+        .collect();
+    image_grid(&rows, width, height, 2)
+}
