@@ -260,7 +260,13 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
             let plain = opts.progress && bar.is_hidden();
             if plain && ((done - last_line) * 10 >= r.steps || done == r.steps) {
                 let rate = (done - start) as f64 / t0.elapsed().as_secs_f64();
-                eprintln!("step {done}/{}  {msg}  {rate:.1} steps/s", r.steps);
+                let eta = (r.steps - done) as f64 / rate.max(1e-9);
+                eprintln!(
+                    "step {done}/{}  {msg}  {rate:.1} steps/s  ETA {}m{:02}s",
+                    r.steps,
+                    (eta / 60.0) as u64,
+                    eta as u64 % 60
+                );
                 last_line = done;
             }
         }
