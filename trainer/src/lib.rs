@@ -23,6 +23,8 @@ pub mod loss;
 pub mod matmul;
 pub mod mlp;
 pub mod model;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 pub mod params;
 pub mod picture;
 pub mod plot;
