@@ -428,7 +428,11 @@ fn measurements(encoding: &str, blob: &[u8], elf: &Path, run: &Run) -> String {
     };
     let ratio = |i: u64, m: u64| i as f64 / m as f64;
     let mut s = String::new();
-    let _ = writeln!(s, "firmware measurements, {encoding} blob ({} bytes)", blob.len());
+    let _ = writeln!(
+        s,
+        "firmware measurements, {encoding} blob ({} bytes)",
+        blob.len()
+    );
     let images = fs::metadata(root().join(IMAGES)).map_or(0, |m| m.len())
         + fs::metadata(root().join(LABELS)).map_or(0, |m| m.len());
     let _ = writeln!(
@@ -467,7 +471,11 @@ fn measurements(encoding: &str, blob: &[u8], elf: &Path, run: &Run) -> String {
         gen_ticks / n_gen
     );
     let acc = field(&run.stdout, "ACC ");
-    let _ = writeln!(s, "  accuracy on the {} images: {}/{}", acc[1], acc[0], acc[1]);
+    let _ = writeln!(
+        s,
+        "  accuracy on the {} images: {}/{}",
+        acc[1], acc[0], acc[1]
+    );
     if let Some(size) = arm_size(elf) {
         let _ = write!(s, "  arm-none-eabi-size:\n{size}");
     }
@@ -508,7 +516,10 @@ fn host_device_bit_identical(encoding: &str, features: &[&str]) {
         work_dir().join(format!("{encoding}-measurements.txt")),
         &report,
     );
-    let _ = fs::write(work_dir().join(format!("{encoding}-output.txt")), &run.stdout);
+    let _ = fs::write(
+        work_dir().join(format!("{encoding}-output.txt")),
+        &run.stdout,
+    );
 }
 
 #[test]
