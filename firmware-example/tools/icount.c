@@ -13,7 +13,7 @@
  *   ICOUNT TOTAL <n>  at exit: every instruction executed.
  *
  * Debian's QEMU ships no qemu-plugin.h, so the few API functions used are declared here
- * (plugin API version 2; QEMU 8.x–10.x accept it). Only one vCPU is expected.
+ * (plugin API version 2: QEMU 10.0 accepts it, QEMU 7.2 does not). One vCPU is expected.
  */
 #include <stddef.h>
 #include <stdint.h>
