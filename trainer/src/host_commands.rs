@@ -41,6 +41,10 @@ pub struct ExportArgs {
     /// "unknown" threshold (see `pse_trainer::calibrate`).
     #[arg(long, default_value_t = DEFAULT_PERCENTILE)]
     pub percentile: f64,
+    /// Also write the float ONNX references (encoder, label scores, decoder) into DIR.
+    #[cfg(feature = "onnx")]
+    #[arg(long, value_name = "DIR")]
+    pub onnx: Option<PathBuf>,
     /// Folder with the datasets (filled by scripts/fetch-data.sh).
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
@@ -173,6 +177,12 @@ pub fn run_export(a: ExportArgs) -> Result<(), Box<dyn Error>> {
         u.threshold, u.percentile, u.held_out_images, u.held_out_below, u.held_out_median
     );
     println!("{}", r.card_path.display());
+    #[cfg(feature = "onnx")]
+    if let Some(dir) = &a.onnx {
+        for p in crate::onnx::write_references(&ck, dir)? {
+            println!("{}", p.display());
+        }
+    }
     eprintln!("exported in {:.1} s", t0.elapsed().as_secs_f64());
     Ok(())
 }

@@ -304,6 +304,37 @@ fn f32_blob_matches_the_float_model_and_exports_are_reproducible() {
     assert_eq!(card["unknown_threshold"]["held_out_images"], 45);
 }
 
+#[cfg(feature = "onnx")]
+#[test]
+fn export_writes_onnx_references_on_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_data(&data, 200, 20);
+    let run_dir = tmp.path().join("run");
+    train_run(&run_dir, &data, "3");
+    let onnx = tmp.path().join("onnx");
+    let out = ok(run(&[
+        "export",
+        s(&run_dir),
+        "--weights",
+        "f32",
+        "-o",
+        s(&tmp.path().join("m.pse")),
+        "--onnx",
+        s(&onnx),
+        "--data",
+        s(&data),
+    ]));
+    let listed: Vec<&str> = out.lines().filter(|l| l.ends_with(".onnx")).collect();
+    assert!(!listed.is_empty(), "{out}");
+    for p in listed {
+        assert!(
+            Path::new(p).starts_with(&onnx) && Path::new(p).is_file(),
+            "{p}"
+        );
+    }
+}
+
 fn write_gray_png(path: &Path, w: u32, h: u32, pixels: &[u8]) {
     let mut bytes = Vec::new();
     {
