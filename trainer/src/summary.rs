@@ -16,11 +16,13 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
+/// Runs are grouped by dataset, model, latent dimension and recipe name.
+type GroupKey = (String, String, usize, String);
+
 /// A Markdown table with one row per group of runs (and the wall time of training when
 /// given, in seconds, in the same order as `runs`).
 pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
-    let mut groups: BTreeMap<(String, String, usize, String), Vec<&(Metrics, Option<f64>)>> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, Vec<&(Metrics, Option<f64>)>> = BTreeMap::new();
     for r in runs {
         let m = &r.0;
         groups
