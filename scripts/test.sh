@@ -25,5 +25,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "runtime for Cortex-M4F (no_std, thumbv7em-none-eabihf)"
 cargo build -p pse-runtime --no-default-features --target thumbv7em-none-eabihf
 
-step "tests"
+step "QEMU for the firmware test (qemu-system-arm from bookworm-backports, arm-none-eabi-size)"
+scripts/install-qemu.sh
+
+step "firmware-example: fmt and clippy (its own workspace, thumbv7em-none-eabihf)"
+(cd firmware-example && cargo fmt --check && cargo clippy --release -- -D warnings)
+
+step "tests (unit, CLI end-to-end, runtime vs tract parity, host vs QEMU device)"
 cargo test --workspace
