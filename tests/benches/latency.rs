@@ -67,9 +67,9 @@ fn bench(c: &mut Criterion) {
         .collect();
     let d = models[0].1.latent_dim();
 
-    let annotator = load_tract_fixed(&dir.join(files::ANNOTATOR), pixels, 1).expect("tract");
-    let encoder = load_tract_fixed(&dir.join(files::ENCODER), pixels, 1).expect("tract");
-    let decoder = load_tract_fixed(&dir.join(files::DECODER), d, 1).expect("tract");
+    let annotator = load_tract_fixed(&dir.join(files::ANNOTATOR), 1).expect("tract");
+    let encoder = load_tract_fixed(&dir.join(files::ENCODER), 1).expect("tract");
+    let decoder = load_tract_fixed(&dir.join(files::DECODER), 1).expect("tract");
     let img_t: TValue = Tensor::from_shape(&[1, pixels], &image)
         .expect("tensor")
         .into();

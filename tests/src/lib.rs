@@ -16,6 +16,7 @@
 
 use pse_trainer::data::Dataset;
 use pse_trainer::onnx::files;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
@@ -118,12 +119,16 @@ pub fn load_tract(path: &Path) -> TractResult<Runnable> {
         .into_runnable()
 }
 
-/// Loads an ONNX file into tract with the batch dimension fixed to `batch` (for latency).
-pub fn load_tract_fixed(path: &Path, input_width: usize, batch: usize) -> TractResult<Runnable> {
-    tract_onnx::onnx()
+/// Loads an ONNX file into tract with the batch dimension `N` fixed to `batch` (for
+/// latency): the symbol is substituted in the typed model, then it is optimised.
+pub fn load_tract_fixed(path: &Path, batch: usize) -> TractResult<Runnable> {
+    let typed = tract_onnx::onnx()
         .model_for_path(path)
         .with_context(|| format!("loading {}", path.display()))?
-        .with_input_fact(0, f32::fact([batch, input_width]).into())?
+        .into_typed()?;
+    let n = typed.sym(pse_trainer::onnx::BATCH);
+    typed
+        .set_symbols(&HashMap::from([(n, TDim::Val(batch as i64))]))?
         .into_optimized()?
         .into_runnable()
 }

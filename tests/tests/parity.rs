@@ -29,12 +29,14 @@ const SCORE_ABS: f32 = 1e-4;
 const SCORE_REL: f32 = 1e-6;
 /// f16 / i8 blobs: share of images annotated like tract.
 const MIN_AGREEMENT: f64 = 0.995;
-/// Bound on the mean absolute pixel difference of generated images, per encoding.
+/// Bound on the mean absolute pixel difference of generated images, per encoding: about
+/// 5× (f32), 10× (f16) and 4× (i8) the largest seen on MNIST 10D / 20D and Fashion 20D
+/// development models (1.8e-7, 2.4e-5, 1.3e-3).
 fn pixel_bound(encoding: &str) -> f64 {
     match encoding {
         "f32" => 1e-6,
-        "f16" => 1e-3,
-        _ => 1e-2,
+        "f16" => 2.5e-4,
+        _ => 5e-3,
     }
 }
 
