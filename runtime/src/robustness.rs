@@ -181,3 +181,44 @@ fn bit_flipped_payloads_with_fixed_crc_never_panic() {
         },
     );
 }
+
+/// Writes small valid blobs (each encoding; with and without a label encoder; one label and
+/// the most labels) into the folder named by `PSE_FUZZ_SEEDS`: `scripts/fuzz.sh` seeds the
+/// blob fuzzer with them beside the committed `models/*.pse`, whose megabytes make each
+/// execution thousands of times slower.
+#[test]
+#[ignore = "writes files; run by scripts/fuzz.sh"]
+fn write_fuzz_seeds() {
+    let Some(dir) = std::env::var_os("PSE_FUZZ_SEEDS") else {
+        println!("PSE_FUZZ_SEEDS is not set: nothing written");
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut written = 0;
+    for (e, enc) in [Encoding::F32, Encoding::F16, Encoding::I8]
+        .into_iter()
+        .enumerate()
+    {
+        let mut m = OwnedModel::random(&Spec::tiny(enc), 40 + e as u64);
+        let mut variants = vec![m.blob()];
+        m.label_encoder = None;
+        m.threshold = -2.0; // some images are "unknown"
+        variants.push(m.blob());
+        let mut wide = Spec::tiny(enc);
+        wide.labels = crate::MAX_LABELS;
+        wide.trunk = vec![8, 6];
+        wide.decoder = vec![4, 8];
+        variants.push(OwnedModel::random(&wide, 50 + e as u64).blob());
+        let mut one = Spec::tiny(enc);
+        one.labels = 1;
+        one.d = 1;
+        variants.push(OwnedModel::random(&one, 60 + e as u64).blob());
+        for (v, b) in variants.iter().enumerate() {
+            assert!(Model::from_bytes(b).is_ok());
+            std::fs::write(dir.join(std::format!("tiny-{enc:?}-{v}.pse")), b).unwrap();
+            written += 1;
+        }
+    }
+    println!("{written} seed blobs written to {}", dir.display());
+}

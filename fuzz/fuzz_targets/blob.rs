@@ -1,0 +1,104 @@
+//! `Model::from_bytes` on arbitrary bytes, twice: as given (the envelope's checks see the
+//! mutation) and resealed (payload length and CRC recomputed, so the mutation reaches
+//! postcard's decoder and the validator). Every accepted model runs every operation with
+//! valid arguments, which must all succeed: "after `from_bytes`, nothing can fail on a
+//! shape". A panic anywhere is a crash.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pse_runtime::blob::{self, HEADER_LEN};
+use pse_runtime::{AnnotateOut, LabelTable, MAX_LABELS, Model, Sample, Scratch};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(model) = Model::from_bytes(data) {
+        exercise(&model);
+    }
+    if let Some(sealed) = reseal(data)
+        && let Ok(model) = Model::from_bytes(&sealed)
+    {
+        exercise(&model);
+    }
+});
+
+/// `data` with the header's payload length and CRC made to match what follows it.
+fn reseal(data: &[u8]) -> Option<Vec<u8>> {
+    let payload = data.len().checked_sub(HEADER_LEN)?;
+    let mut b = data.to_vec();
+    b[6..10].copy_from_slice(&u32::try_from(payload).ok()?.to_le_bytes());
+    blob::fix_crc(&mut b);
+    (b != data).then_some(b)
+}
+
+fn exercise(model: &Model<'_>) {
+    let need = model.scratch_len();
+    let (mut act, mut quant) = (vec![0f32; need.f32s], vec![0i8; need.i8s]);
+    let mut s = Scratch::new(&mut act, &mut quant);
+    let (d, n, labels) = (model.latent_dim(), model.pixels(), model.label_count());
+    let _ = (model.kind(), model.image_size(), model.unknown_threshold());
+
+    let floats: Vec<f32> = (0..n).map(|i| (i % 11) as f32 / 10.0).collect();
+    let dark = vec![0u8; n];
+    let bright = vec![255u8; n];
+    let pattern: Vec<u8> = (0..n).map(|i| (i * 37) as u8).collect();
+    let (mut mu, mut lv, mut pix) = (vec![0f32; d], vec![0f32; d], vec![0f32; n]);
+
+    // encode, decode
+    model.encode(&floats[..], &mut s, &mut mu, &mut lv).unwrap();
+    model.decode(&mu, &mut s, &mut pix).unwrap();
+
+    // enroll a label from two images, then annotate with it as an extra label
+    let mut e = model.enroller();
+    model.enroll_image(&mut e, &floats[..], &mut s).unwrap();
+    model.enroll_image(&mut e, &pattern[..], &mut s).unwrap();
+    let mut table = LabelTable::<1>::new();
+    table.push(e.finish(1e-3).unwrap()).unwrap();
+    let extra = if labels < MAX_LABELS {
+        table.as_slice()
+    } else {
+        &[]
+    };
+    let mut out = AnnotateOut::new();
+    for img in [&dark, &bright, &pattern] {
+        model.annotate(&img[..], extra, &mut s, &mut out).unwrap();
+        let _ = (
+            out.best(),
+            out.log_likelihoods(),
+            out.posteriors(),
+            out.mu(),
+        );
+    }
+    model.annotate(&floats[..], &[], &mut s, &mut out).unwrap();
+
+    // generate, interpolate, per label
+    for l in 0..labels {
+        let name = model.label_name(l).unwrap();
+        let _ = model.label_index(name);
+        let g = model.label(l).unwrap();
+        model.generate(l, Sample::Mean, &mut s, &mut pix).unwrap();
+        model
+            .generate(l, Sample::Seed(l as u64), &mut s, &mut pix)
+            .unwrap();
+        for t in [0.0, 0.5, 1.0] {
+            model.interpolate(0, l, t, &mut s, &mut pix).unwrap();
+        }
+        model
+            .generate_from_gaussian(&g, Sample::Seed(7), &mut s, &mut pix)
+            .unwrap();
+    }
+    if let Some(g) = table.get(0) {
+        model
+            .interpolate_gaussians(g, g, 0.25, &mut s, &mut pix)
+            .unwrap();
+    }
+
+    // the label encoder (word vectors)
+    if let Some(k) = model.word_dim() {
+        let w: Vec<f32> = (0..k).map(|i| (i as f32 - 2.0) * 0.25).collect();
+        model
+            .generate_from_vector(&w, Sample::Seed(1), &mut s, &mut pix)
+            .unwrap();
+        model
+            .generate_from_vector(&w, Sample::Mean, &mut s, &mut pix)
+            .unwrap();
+    }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing (libFuzzer through cargo-fuzz) of the two readers of untrusted
+# bytes: pse-runtime's Model::from_bytes, then every model operation on what it accepts
+# (target `blob`), and the trainer's IDX reader (target `idx`).
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]    # each target for SECONDS (default 30)
+#
+# Runs on the stable toolchain: `--sanitizer none` keeps every rustc flag stable (the
+# sanitizers need nightly's -Z flags; the runtime has no unsafe code for them to watch).
+# Panics, arithmetic overflow (debug assertions are on) and over 2 GB of memory count as
+# crashes. Installs cargo-fuzz if missing, seeds fuzz/corpus/ (scripts/fuzz-corpus.sh),
+# prints executions and crashes per target, and exits non-zero on any crash; the crashing
+# input is kept in fuzz/artifacts/TARGET/.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+secs=${1:-30}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(blob idx)
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz (crates.io)"
+    cargo install cargo-fuzz --version 0.13.2 --locked --quiet
+fi
+scripts/fuzz-corpus.sh
+
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"; rm -f /dev/shm/pse-fuzz-idx-*.gz "${TMPDIR:-/tmp}"/pse-fuzz-idx-*.gz' EXIT
+t0=$SECONDS
+if ! (cd fuzz && cargo fuzz build --sanitizer none) >"$log_dir/build.log" 2>&1; then
+    cat "$log_dir/build.log" >&2
+    echo "fuzz: the build failed" >&2
+    exit 1
+fi
+echo "fuzz targets built in $((SECONDS - t0)) s (fuzz/target)"
+failed=0
+for t in "${targets[@]}"; do
+    log="$log_dir/$t.log"
+    set +e
+    (cd fuzz && cargo fuzz run --sanitizer none "$t" "corpus/$t" -- \
+        -max_total_time="$secs" -print_final_stats=1) >"$log" 2>&1
+    rc=$?
+    set -e
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    corpus=$(ls "fuzz/corpus/$t" | wc -l)
+    if [ "$rc" = 0 ]; then
+        echo "fuzz $t: ${runs:-?} executions in ${secs} s, 0 crashes (corpus: $corpus inputs)"
+    else
+        failed=1
+        echo "fuzz $t: CRASH after ${runs:-?} executions (exit $rc); last lines:" >&2
+        grep -v '^#' "$log" | tail -n 30 >&2
+        ls -1 "fuzz/artifacts/$t" 2>/dev/null | sed "s|^|  fuzz/artifacts/$t/|" >&2 || true
+    fi
+done
+exit "$failed"
