@@ -175,7 +175,8 @@ struct TrainArgs {
     /// Run folder to create (or to continue, with --resume).
     #[arg(long)]
     out: PathBuf,
-    /// Continue the run in --out from its last checkpoint (same options as the first call).
+    /// Continue the run in --out from its last checkpoint (same options as the first call);
+    /// a run stopped before its first checkpoint starts again from step 0.
     #[arg(long)]
     resume: bool,
     /// Steps between checkpoints.
@@ -184,6 +185,9 @@ struct TrainArgs {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    /// Testing aid: make the loss NaN at this step, as if training diverged there.
+    #[arg(long, hide = true, value_name = "STEP")]
+    inject_nan_at: Option<u64>,
     #[command(flatten)]
     data: DataArg,
 }
@@ -257,6 +261,7 @@ fn run_train(a: TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
         resume: a.resume,
         checkpoint_every: a.checkpoint_every,
         progress: !a.quiet,
+        inject_nan_at: a.inject_nan_at,
     };
     let t0 = std::time::Instant::now();
     let ck = train::train(cfg, &opts)?;

@@ -35,14 +35,15 @@ pub enum TrainError {
     /// The run folder already holds a run (and `--resume` was not given), or holds a
     /// different one than the options describe.
     RunExists(PathBuf, String),
-    /// A loss term or the gradient stopped being finite.
+    /// A loss term, the gradient or the updated parameters stopped being finite.
     NonFinite {
         /// Step at which it happened (0-based).
         step: u64,
         /// Which term.
         term: &'static str,
-        /// The last checkpoint kept.
-        kept: PathBuf,
+        /// The last good checkpoint, kept as it was: its step and file (`None` when no
+        /// checkpoint had been written yet).
+        kept: Option<(u64, PathBuf)>,
     },
 }
 
@@ -53,11 +54,20 @@ impl fmt::Display for TrainError {
             TrainError::Checkpoint(e) => e.fmt(f),
             TrainError::Io(p, e) => write!(f, "{}: {e}", p.display()),
             TrainError::RunExists(p, why) => write!(f, "{}: {why}", p.display()),
-            TrainError::NonFinite { step, term, kept } => write!(
-                f,
-                "training diverged at step {step}: the {term} is not finite; the last good checkpoint is kept at {}",
-                kept.display()
-            ),
+            TrainError::NonFinite { step, term, kept } => {
+                write!(
+                    f,
+                    "training diverged at step {step}: the {term} is not finite; "
+                )?;
+                match kept {
+                    Some((at, p)) => write!(
+                        f,
+                        "the last good checkpoint (step {at}) is kept at {}",
+                        p.display()
+                    ),
+                    None => write!(f, "no checkpoint had been written yet"),
+                }
+            }
         }
     }
 }
@@ -71,12 +81,16 @@ pub struct TrainOptions {
     pub data_dir: PathBuf,
     /// Run folder.
     pub out: PathBuf,
-    /// Continue from the run folder's checkpoint.
+    /// Continue from the run folder's checkpoint (from step 0 when it has none yet).
     pub resume: bool,
     /// Steps between checkpoints (one is always written at the end).
     pub checkpoint_every: u64,
     /// Show a progress bar (or, without a terminal, a line every 10 %).
     pub progress: bool,
+    /// Testing aid: the reconstruction term of this step is replaced by NaN, as if training
+    /// diverged there (the tests of the divergence stop use it: a real blow-up cannot be
+    /// placed after a given checkpoint reliably).
+    pub inject_nan_at: Option<u64>,
 }
 
 /// Indices of the examples in batch `step`: epochs are fresh permutations of the
@@ -136,13 +150,17 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
         move |e| TrainError::Io(p, e)
     };
     let net = Net::new(cfg.arch);
-    let (mut params, mut adam, start) = if opts.resume {
+    let other_options = || {
+        TrainError::RunExists(
+            opts.out.clone(),
+            "was started with other options than these (see its config.json); resume with the options of the first call, or use another --out".into(),
+        )
+    };
+    let cp = opts.out.join(files::CONFIG);
+    let (mut params, mut adam, start) = if opts.resume && ck_path.exists() {
         let ck = Checkpoint::load(&ck_path).map_err(TrainError::Checkpoint)?;
         if ck.config != cfg {
-            return Err(TrainError::RunExists(
-                opts.out.clone(),
-                "its checkpoint was trained with other options than these; resume without options, or use another --out".into(),
-            ));
+            return Err(other_options());
         }
         (ck.params, ck.adam, ck.step)
     } else {
@@ -152,9 +170,19 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
                 "already holds a run: pass --resume to continue it, or choose another --out".into(),
             ));
         }
+        // `--resume` on a run stopped before its first checkpoint starts it again from step
+        // 0, unless its config.json says it was another run.
+        if opts.resume && cp.exists() {
+            let same = std::fs::read(&cp)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<RunConfig>(&b).ok())
+                .is_some_and(|c| c == cfg);
+            if !same {
+                return Err(other_options());
+            }
+        }
         std::fs::create_dir_all(&opts.out).map_err(io(&opts.out))?;
         let json = serde_json::to_vec_pretty(&cfg).expect("config serialises");
-        let cp = opts.out.join(files::CONFIG);
         write_atomic(&cp, &json).map_err(io(&cp))?;
         let params = net.layout.init(cfg.seed);
         let n = params.len();
@@ -184,6 +212,17 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
     let mut avg = Terms::default();
     let mut avg_n = 0u32;
     let mut last_line = start;
+    // The checkpoint on disk: the one resumed from, then each one written below.
+    let mut kept = (start > 0).then(|| (start, ck_path.clone()));
+    let save = |step: u64, params: &[f32], adam: &Adam| {
+        let ck = Checkpoint {
+            config: cfg.clone(),
+            step,
+            params: params.to_vec(),
+            adam: adam.clone(),
+        };
+        ck.save(&ck_path).map_err(TrainError::Checkpoint)
+    };
 
     for step in start..r.steps {
         order.indices(step, &mut idx);
@@ -198,7 +237,7 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
             ce: r.ce_weight,
         };
         grad.fill(0.0);
-        let t = loss_and_grad(
+        let mut t = loss_and_grad(
             &net,
             &params,
             &mut grad,
@@ -209,27 +248,39 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
             w,
             &mut ws,
         );
+        if opts.inject_nan_at == Some(step) {
+            t.bce = f64::NAN;
+        }
         for (term, v) in [
             ("reconstruction term", t.bce),
             ("KL term", t.kl),
             ("classifier term", t.ce),
         ] {
             if !v.is_finite() {
-                return Err(TrainError::NonFinite {
-                    step,
-                    term,
-                    kept: ck_path,
-                });
+                return Err(TrainError::NonFinite { step, term, kept });
             }
         }
         if !grad.iter().fold(0.0f32, |s, g| s + g * g).is_finite() {
             return Err(TrainError::NonFinite {
                 step,
                 term: "gradient",
-                kept: ck_path,
+                kept,
             });
         }
+        // The parameters of `step` gave finite terms and a finite gradient: only such
+        // parameters are checkpointed, so the file kept when training diverges is a good one.
+        if step > start && step % opts.checkpoint_every == 0 {
+            save(step, &params, &adam)?;
+            kept = Some((step, ck_path.clone()));
+        }
         adam.update(&mut params, &grad, r.lr_at(step));
+        if !params.iter().all(|p| p.is_finite()) {
+            return Err(TrainError::NonFinite {
+                step,
+                term: "parameter vector after the update",
+                kept,
+            });
+        }
         avg.bce += t.bce;
         avg.kl += t.kl;
         avg.ce += t.ce;
@@ -270,20 +321,12 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
                 last_line = done;
             }
         }
-        if done % opts.checkpoint_every == 0 || done == r.steps {
-            let ck = Checkpoint {
-                config: cfg.clone(),
-                step: done,
-                params: params.clone(),
-                adam: adam.clone(),
-            };
-            ck.save(&ck_path).map_err(TrainError::Checkpoint)?;
-        }
     }
     bar.finish_and_clear();
     if start >= r.steps {
         return Checkpoint::load(&ck_path).map_err(TrainError::Checkpoint);
     }
+    save(r.steps, &params, &adam)?;
     Ok(Checkpoint {
         config: cfg,
         step: r.steps,
