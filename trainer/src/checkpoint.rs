@@ -12,7 +12,8 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"PSECKPT\0";
+/// The first eight bytes of every checkpoint file.
+pub const MAGIC: &[u8; 8] = b"PSECKPT\0";
 const VERSION: u32 = 1;
 const HEADER: usize = 8 + 4 + 8 + 4;
 #[cfg(test)]

@@ -15,12 +15,20 @@ pub enum BlobFileError {
     Io(PathBuf, std::io::Error),
     /// The runtime refused the blob ([`Model::from_bytes`]).
     Invalid(PathBuf, pse_runtime::Error),
+    /// The file is a training checkpoint, not an exported blob.
+    Checkpoint(PathBuf),
 }
 
 impl fmt::Display for BlobFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BlobFileError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            BlobFileError::Checkpoint(p) => write!(
+                f,
+                "{}: a training checkpoint, not a model blob: export it first \
+                 (`pse-trainer export RUN --weights i8 -o MODEL.pse`)",
+                p.display()
+            ),
             BlobFileError::Invalid(p, e) => write!(
                 f,
                 "{}: not a usable model blob: {e} (runtime error {e:?})",
@@ -53,7 +61,13 @@ impl BlobFile {
 
     /// The validated model ([`Model::from_bytes`]), or the runtime's typed error.
     pub fn model(&self) -> Result<Model<'_>, BlobFileError> {
-        Model::from_bytes(&self.bytes).map_err(|e| BlobFileError::Invalid(self.path.clone(), e))
+        Model::from_bytes(&self.bytes).map_err(|e| {
+            if self.bytes.starts_with(crate::checkpoint::MAGIC) {
+                BlobFileError::Checkpoint(self.path.clone())
+            } else {
+                BlobFileError::Invalid(self.path.clone(), e)
+            }
+        })
     }
 }
 

@@ -85,14 +85,15 @@ impl Judge {
         {
             return Ok(j);
         }
+        // Load first: missing data is then the only line printed.
+        let train = data::load(data_dir, dataset, Split::Train)?;
+        let test = data::load(data_dir, dataset, Split::Test)?;
         if progress {
             eprintln!(
                 "training the {dataset} judge classifier (cached in {})",
                 path.display()
             );
         }
-        let train = data::load(data_dir, dataset, Split::Train)?;
-        let test = data::load(data_dir, dataset, Split::Test)?;
         let j = Judge::train(dataset, &train, &test);
         std::fs::create_dir_all(path.parent().expect("has a parent"))?;
         write_atomic(&path, &postcard::to_allocvec(&j)?)?;

@@ -152,7 +152,7 @@ struct TrainArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     batch: Option<u32>,
     /// Override the recipe's peak learning rate.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     lr: Option<f32>,
     /// Override the recipe's KL warm-up steps.
     #[arg(long)]
