@@ -17,8 +17,9 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Runs are grouped by dataset, model, latent dimension and recipe name.
-type GroupKey = (String, String, usize, String);
+/// Runs are grouped by dataset, model, latent dimension, recipe name and steps: only
+/// seeds differ within a group.
+type GroupKey = (String, String, usize, String, u64);
 
 /// A Markdown table with one row per group of runs (and the wall time of training when
 /// given, in seconds, in the same order as `runs`).
@@ -32,6 +33,7 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
                 m.model.clone(),
                 m.latent,
                 m.recipe.clone(),
+                m.steps,
             ))
             .or_default()
             .push(r);
@@ -39,7 +41,7 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
     let mut t = String::from(
         "| dataset | model | recipe | seeds | steps | reconstruction (nats) | annotation (%) | generation (%) | train time (s) | paper: rec / ann / gen |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    for ((dataset, model, latent, recipe), rs) in groups {
+    for ((dataset, model, latent, recipe, steps), rs) in groups {
         let col = |f: fn(&Metrics) -> f64, scale: f64| {
             mean_std(&rs.iter().map(|r| scale * f(&r.0)).collect::<Vec<_>>())
         };
@@ -53,7 +55,6 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
             format!("{:.0}", mean_std(&times).0)
         };
         let seeds: Vec<String> = rs.iter().map(|r| r.0.seed.to_string()).collect();
-        let steps = rs.first().map_or(0, |r| r.0.steps);
         let kind = if model == "PSE" {
             Kind::Pse
         } else {
