@@ -223,7 +223,7 @@ fn kills_at_random_moments_never_damage_the_checkpoint() {
                 .unwrap()
                 .file_name()
                 .to_string_lossy()
-                .contains(".tmp")
+                .starts_with(".checkpoint.bin.tmp")
         })
         .count();
     println!(
