@@ -126,9 +126,11 @@ impl Model<'_> {
         let (own, more) = scores
             .split_at_mut_checked(self.label_count())
             .unwrap_or_default();
+        let table = &self.payload().labels;
         for (i, s) in own.iter_mut().enumerate() {
-            // `label(i)` cannot fail for i < label_count on a validated model.
-            *s = self.label(i).map_or(f32::NAN, |g| g.log_likelihood(mu));
+            // Straight from the table (no `LabelGaussian` copied out per label); the rows
+            // exist for i < label_count on a validated model.
+            *s = table_log_likelihood(table, d, i, mu).unwrap_or(f32::NAN);
         }
         for (g, s) in extra.iter().zip(more.iter_mut()) {
             *s = g.log_likelihood(mu);
@@ -150,6 +152,33 @@ impl Model<'_> {
     }
 }
 
+/// [`gaussian::log_likelihood`] of label `index` of the blob's table, reading `mu` and
+/// `inv_var` in place: the same operations in the same order as
+/// `model.label(index)?.log_likelihood(x)`, so the same bits.
+fn table_log_likelihood(
+    labels: &crate::payload::Labels<'_>,
+    d: usize,
+    index: usize,
+    x: &[f32],
+) -> Option<f32> {
+    let start = index.checked_mul(d)?.checked_mul(4)?;
+    let end = start.checked_add(d.checked_mul(4)?)?;
+    let mu = labels.mu.get(start..end)?.as_chunks::<4>().0;
+    let inv_var = labels.inv_var.get(start..end)?.as_chunks::<4>().0;
+    let log_norm = labels
+        .log_norm
+        .as_chunks::<4>()
+        .0
+        .get(index)
+        .map(|b| f32::from_le_bytes(*b))?;
+    let mut q = 0.0f32;
+    for ((xi, mi), iv) in x.iter().zip(mu).zip(inv_var) {
+        let diff = *xi - f32::from_le_bytes(*mi);
+        q += diff * diff * f32::from_le_bytes(*iv);
+    }
+    Some(log_norm - 0.5 * q)
+}
+
 #[cfg(test)]
 #[allow(
     clippy::indexing_slicing,
@@ -161,6 +190,24 @@ mod tests {
     use super::*;
     use crate::payload::Encoding;
     use crate::testutil::{identity_model, scratch_bufs};
+
+    /// Scoring straight from the table gives the bits of `LabelGaussian::log_likelihood`.
+    #[test]
+    fn table_scores_equal_label_scores() {
+        let m =
+            crate::testutil::OwnedModel::random(&crate::testutil::Spec::mnist(10, Encoding::I8), 5);
+        let blob = m.blob();
+        let model = Model::from_bytes(&blob).unwrap();
+        let mut rng = crate::rng::Rng::new(8);
+        for _ in 0..20 {
+            let x: std::vec::Vec<f32> = (0..10).map(|_| rng.normal() * 3.0).collect();
+            for i in 0..model.label_count() {
+                let direct = table_log_likelihood(&model.payload().labels, 10, i, &x).unwrap();
+                let via = model.label(i).unwrap().log_likelihood(&x);
+                assert_eq!(direct.to_bits(), via.to_bits());
+            }
+        }
+    }
 
     /// In the identity model `mu_x = x` and the labels are one-hot means with unit variance,
     /// so the answer is the brightest pixel and every score is known in closed form.
