@@ -11,14 +11,18 @@
 //! `act(acc as f32 * (w_scale * x_scale) + bias)`, where `acc` is the exact `i32` dot
 //! product of the weight codes with the input quantised by
 //! [`crate::quant::quantize_vector`] (an all-zero input gives exactly `bias`).
+//!
+//! The functions here ([`dot_f32`], [`dot_f16`], [`dot_i8`]) state that arithmetic one row
+//! at a time; layers run the faster kernels of `kernel.rs` (several rows at once, vectorised
+//! quantisation) and `simd.rs` (AVX2, Cortex-M4 DSP), which compute the same bits and are
+//! tested against these.
 
-use crate::Error;
 use crate::payload::{Activation, Layer, Weights};
-use crate::quant::quantize_vector;
+use crate::{Error, kernel};
 
 const LANES: usize = 8;
 
-fn sum_lanes(acc: [f32; LANES], tail: f32) -> f32 {
+pub(crate) fn sum_lanes(acc: [f32; LANES], tail: f32) -> f32 {
     let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
     ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + tail
 }
@@ -112,7 +116,7 @@ pub fn activate(act: Activation, y: &mut [f32]) {
 
 impl Layer<'_> {
     /// `y = act(W x + b)`, checking the lengths of `x`, `y` and `quant` (which int8 layers
-    /// need, `in_dim` long; other layers accept `&mut []`). The layer's own arrays are
+    /// need, at least `2 * in_dim + 24` long; other layers accept `&mut []`). The layer's own arrays are
     /// trusted: use layers of a validated [`crate::Model`] (or of a payload that
     /// [`crate::Model::from_payload`] accepted).
     pub fn forward(&self, x: &[f32], y: &mut [f32], quant: &mut [i8]) -> Result<(), Error> {
@@ -129,9 +133,10 @@ impl Layer<'_> {
                 got: y.len(),
             });
         }
-        if matches!(self.weights, Weights::I8 { .. }) && quant.len() < inp {
+        let needed = kernel::quant_len(inp);
+        if matches!(self.weights, Weights::I8 { .. }) && quant.len() < needed {
             return Err(Error::QuantScratchTooSmall {
-                needed: inp,
+                needed,
                 got: quant.len(),
             });
         }
@@ -140,41 +145,35 @@ impl Layer<'_> {
     }
 
     /// [`Layer::forward`] without the length checks: the caller guarantees
-    /// `x.len() == in_dim`, `y.len() == out_dim` and, for int8, `quant.len() >= in_dim`.
+    /// `x.len() == in_dim`, `y.len() == out_dim` and, for int8, that `quant` holds the
+    /// scratch [`Layer::forward`] asks for.
     /// Wrong lengths cannot panic; they leave part of `y` unwritten.
     pub(crate) fn apply(&self, x: &[f32], y: &mut [f32], quant: &mut [i8]) {
-        let inp = (self.in_dim as usize).max(1);
-        let bias = self.bias.as_chunks::<4>().0;
+        let inp = self.in_dim as usize;
         match self.weights {
-            Weights::F32(w) => {
-                let rows = w.chunks_exact(inp.saturating_mul(4));
-                for ((row, yv), b) in rows.zip(y.iter_mut()).zip(bias) {
-                    *yv = dot_f32(row, x) + f32::from_le_bytes(*b);
-                }
-            }
-            Weights::F16(w) => {
-                let rows = w.chunks_exact(inp.saturating_mul(2));
-                for ((row, yv), b) in rows.zip(y.iter_mut()).zip(bias) {
-                    *yv = dot_f16(row, x) + f32::from_le_bytes(*b);
-                }
-            }
-            Weights::I8 { q, scales } => {
-                let xq = quant.get_mut(..inp).unwrap_or_default();
-                let x_scale = quantize_vector(x, xq);
-                let scales = scales.as_chunks::<4>().0;
-                for (((row, yv), b), s) in
-                    q.chunks_exact(inp).zip(y.iter_mut()).zip(bias).zip(scales)
-                {
-                    let b = f32::from_le_bytes(*b);
-                    *yv = if x_scale == 0.0 {
-                        b
-                    } else {
-                        dot_i8(row, xq) as f32 * (f32::from_le_bytes(*s) * x_scale) + b
-                    };
-                }
-            }
+            Weights::F32(w) => kernel::layer_f32(w, inp, x, self.bias, y),
+            Weights::F16(w) => kernel::layer_f16(w, inp, x, self.bias, y),
+            Weights::I8 { q, scales } => kernel::layer_i8(q, inp, scales, self.bias, x, quant, y),
         }
         activate(self.activation, y);
+    }
+}
+
+impl Layer<'_> {
+    /// [`Layer::apply`] of an int8 layer to an image given as bytes (values
+    /// `byte as f32 / 255.0`), quantised straight from the bytes: the same outputs as
+    /// converting the image to `f32` first, without the `f32` copy. Only for int8 layers
+    /// (see [`Layer::takes_bytes`]); any other layer leaves `y` unchanged.
+    pub(crate) fn apply_bytes(&self, x: &[u8], y: &mut [f32], quant: &mut [i8]) {
+        if let Weights::I8 { q, scales } = self.weights {
+            kernel::layer_i8(q, self.in_dim as usize, scales, self.bias, x, quant, y);
+            activate(self.activation, y);
+        }
+    }
+
+    /// Whether [`Layer::apply_bytes`] applies to this layer (int8 weights).
+    pub(crate) const fn takes_bytes(&self) -> bool {
+        matches!(self.weights, Weights::I8 { .. })
     }
 }
 
@@ -195,8 +194,29 @@ pub(crate) fn run_chain<'x>(
     b: &'x mut [f32],
     quant: &mut [i8],
 ) -> &'x [f32] {
-    let mut cur = Cur::Input;
-    let mut len = input.len();
+    chain(layers, Cur::Input, input.len(), input, a, b, quant)
+}
+
+/// [`run_chain`] for an input already in `a` (its first `len` values).
+pub(crate) fn run_chain_from_a<'x>(
+    layers: &[Layer<'_>],
+    len: usize,
+    a: &'x mut [f32],
+    b: &'x mut [f32],
+    quant: &mut [i8],
+) -> &'x [f32] {
+    chain(layers, Cur::A, len, &[], a, b, quant)
+}
+
+fn chain<'x>(
+    layers: &[Layer<'_>],
+    mut cur: Cur,
+    mut len: usize,
+    input: &'x [f32],
+    a: &'x mut [f32],
+    b: &'x mut [f32],
+    quant: &mut [i8],
+) -> &'x [f32] {
     for layer in layers {
         let n = layer.out_dim as usize;
         cur = match cur {
@@ -283,7 +303,7 @@ mod tests {
             bias: &bias,
         };
         let mut y = vec![0f32; out];
-        let mut q = vec![0i8; inp];
+        let mut q = vec![0i8; 2 * inp + 24];
         layer.forward(x, &mut y, &mut q).unwrap();
         y
     }
@@ -422,9 +442,12 @@ mod tests {
             })
         );
         assert_eq!(
-            layer.forward(&[1.0], &mut y, &mut []),
-            Err(Error::QuantScratchTooSmall { needed: 1, got: 0 })
+            layer.forward(&[1.0], &mut y, &mut [0; 25]),
+            Err(Error::QuantScratchTooSmall {
+                needed: 26,
+                got: 25
+            })
         );
-        assert_eq!(layer.forward(&[1.0], &mut y, &mut [0]), Ok(()));
+        assert_eq!(layer.forward(&[1.0], &mut y, &mut [0; 26]), Ok(()));
     }
 }

@@ -5,7 +5,7 @@
 //! after checking the envelope); [`crate::validate`] lists what it checks. After that an
 //! operation can only fail on its own arguments (lengths, scratch size, label index).
 
-use crate::dense::run_chain;
+use crate::dense::{run_chain, run_chain_from_a};
 use crate::labels::LabelGaussian;
 use crate::payload::{ModelKind, Payload};
 use crate::validate::validate;
@@ -63,10 +63,12 @@ impl Image<'_> {
 /// Scratch sizes a model needs ([`Model::scratch_len`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScratchLen {
-    /// `f32` elements: `pixels + 2 * widest hidden layer` (room for a converted `u8` image and
-    /// two ping-pong activation buffers).
+    /// `f32` elements: `2 * widest hidden layer` (two ping-pong activation buffers), plus
+    /// `pixels` (room for a byte image converted to `f32`) unless the encoder's first layer
+    /// is int8, which quantises a byte image straight from its bytes.
     pub f32s: usize,
-    /// `i8` elements: the widest input of an int8 layer (0 when there is none).
+    /// `i8` elements: `2 * w + 24` for the widest input `w` of an int8 layer (0 when there is
+    /// none) — room for the quantised input in the layout the int8 kernels read.
     pub i8s: usize,
 }
 
@@ -91,6 +93,9 @@ pub struct Model<'a> {
     payload: Payload<'a>,
     d: usize,
     pixels: usize,
+    /// `f32`s of scratch for a byte image converted to `f32`: `pixels`, or 0 when the first
+    /// encoder layer is int8 (it reads the bytes).
+    image_buf: usize,
     hidden: usize,
     quant: usize,
     labels: usize,
@@ -108,10 +113,17 @@ impl<'a> Model<'a> {
     /// and the label constants (see [`crate::validate`]).
     pub fn from_payload(p: Payload<'a>) -> Result<Self, Error> {
         let s = validate(&p)?;
+        let bytes_direct = p
+            .encoder
+            .trunk
+            .layers()
+            .first()
+            .is_some_and(|l| l.takes_bytes());
         Ok(Model {
             payload: p,
             d: s.d,
             pixels: s.pixels,
+            image_buf: if bytes_direct { 0 } else { s.pixels },
             hidden: s.hidden,
             quant: s.quant,
             labels: s.labels,
@@ -193,8 +205,8 @@ impl<'a> Model<'a> {
     /// The scratch every operation of this model needs.
     pub const fn scratch_len(&self) -> ScratchLen {
         ScratchLen {
-            f32s: self.pixels.saturating_add(self.hidden.saturating_mul(2)),
-            i8s: self.quant,
+            f32s: self.image_buf.saturating_add(self.hidden.saturating_mul(2)),
+            i8s: crate::kernel::quant_len(self.quant),
         }
     }
 
@@ -267,21 +279,27 @@ impl<'a> Model<'a> {
         self.check_latent(mu.len(), true)?;
         let (img_buf, rest) = scratch
             .act
-            .split_at_mut_checked(self.pixels)
+            .split_at_mut_checked(self.image_buf)
             .unwrap_or_default();
         let (a, b) = rest.split_at_mut_checked(self.hidden).unwrap_or_default();
-        let x: &[f32] = match image {
-            Image::F32(x) => x,
-            Image::U8(bytes) => {
+        let enc = &self.payload.encoder;
+        let quant = &mut *scratch.quant;
+        let layers = enc.trunk.layers();
+        let h = match (image, layers.split_first()) {
+            // An int8 first layer reads the bytes (no `f32` copy of the image).
+            (Image::U8(bytes), Some((first, more))) if self.image_buf == 0 => {
+                let n = first.out_dim as usize;
+                first.apply_bytes(bytes, a.get_mut(..n).unwrap_or_default(), quant);
+                run_chain_from_a(more, n, a, b, quant)
+            }
+            (Image::U8(bytes), _) => {
                 for (dst, &src) in img_buf.iter_mut().zip(bytes) {
                     *dst = src as f32 / 255.0;
                 }
-                img_buf
+                run_chain(layers, img_buf, a, b, quant)
             }
+            (Image::F32(x), _) => run_chain(layers, x, a, b, quant),
         };
-        let enc = &self.payload.encoder;
-        let quant = &mut *scratch.quant;
-        let h = run_chain(enc.trunk.layers(), x, a, b, quant);
         enc.mu.apply(h, mu, quant);
         if let Some(lv) = logvar {
             enc.logvar.apply(h, lv, quant);
@@ -305,7 +323,7 @@ impl<'a> Model<'a> {
                 got: out.len(),
             });
         }
-        let rest = scratch.act.get_mut(self.pixels..).unwrap_or_default();
+        let rest = scratch.act.get_mut(self.image_buf..).unwrap_or_default();
         let (a, b) = rest.split_at_mut_checked(self.hidden).unwrap_or_default();
         let quant = &mut *scratch.quant;
         if let Some((last, init)) = self.payload.decoder.layers().split_last() {
@@ -344,8 +362,8 @@ mod tests {
         assert_eq!(
             need,
             ScratchLen {
-                f32s: 16 + 2 * 8,
-                i8s: 16
+                f32s: 2 * 8,
+                i8s: 2 * 16 + 24
             }
         );
         let (mut a, mut q) = scratch_bufs(&model);

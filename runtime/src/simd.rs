@@ -1,0 +1,919 @@
+//! Target-specific kernels: the only module of the crate allowed `unsafe`.
+//!
+//! Each kernel here replaces a portable one of [`crate::kernel`] and computes exactly the
+//! same bits (integer sums are exact; the float kernels are the portable code itself,
+//! compiled for a wider instruction set). The tests compare every kernel with the portable
+//! code on random inputs: on x86-64 in `cargo test`, on the Cortex-M4 through the firmware
+//! test (`tests/tests/firmware.rs`), whose every output must equal the host's bit for bit.
+//!
+//! Why `unsafe` at all — measured needs:
+//!
+//! - **x86-64 (`x86`, with the `std` feature)**: without `-C target-cpu`, the compiler may
+//!   only use SSE2, and a batch-1 int8 `annotate` of the MNIST model then takes ~3× longer
+//!   than with AVX2 (`vpmaddubsw` multiplies 32 unsigned activation bytes by 32 signed
+//!   weight bytes per instruction). The AVX2 code is chosen at run time after
+//!   `std::arch::is_x86_feature_detected!("avx2")`. The `unsafe` operations: calling a
+//!   `#[target_feature]` function, whose safety condition is exactly that check, and
+//!   `_mm256_loadu_si256` from a `&[u8; 32]` (always 32 readable bytes, no alignment needed).
+//! - **Cortex-M4 (`arm`, `thumbv7em` targets)**: the portable int8 loop compiles to
+//!   `ldrsb, ldrsb, smlabb` plus loop overhead: 5.27 executed instructions per multiply-add
+//!   for a whole `annotate`. The assembly kernel loads four weights with one word load,
+//!   unpacks them with `SXTB16` and does two multiply-adds per `SMLAD` against activations
+//!   that were widened once per layer to `i16` pairs; its inner loop is 82 instructions per
+//!   64 multiply-adds. Safety: the kernel reads exactly the slices it is given (lengths and
+//!   word alignment checked before the `asm!`), writes no memory and uses no stack.
+
+#[cfg(all(target_arch = "x86_64", feature = "std"))]
+pub(crate) mod x86 {
+    //! AVX2 kernels, chosen at run time.
+
+    use core::arch::x86_64::{
+        __m256i, _mm_add_epi32, _mm_cvtsi128_si32, _mm_loadu_si128, _mm_madd_epi16,
+        _mm_maddubs_epi16, _mm_set1_epi16, _mm_setzero_si128, _mm_shuffle_epi32, _mm256_add_epi32,
+        _mm256_castsi256_si128, _mm256_cvtph_ps, _mm256_extracti128_si256, _mm256_loadu_si256,
+        _mm256_madd_epi16, _mm256_maddubs_epi16, _mm256_set1_epi16, _mm256_setzero_si256,
+        _mm256_storeu_ps,
+    };
+
+    use crate::kernel;
+
+    /// Whether this CPU runs the AVX2 kernels (`std` caches the answer after the first call).
+    pub(crate) fn avx2() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+
+    /// [`kernel::matvec_f32`] compiled for AVX2, when the CPU has it (`false`: not run).
+    pub(crate) fn matvec_f32(w: &[u8], inp: usize, x: &[f32], bias: &[u8], y: &mut [f32]) -> bool {
+        if !avx2() {
+            return false;
+        }
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of a
+        // `#[target_feature(enable = "avx2")]` function.
+        unsafe { f32_avx2(w, inp, x, bias, y) };
+        true
+    }
+
+    /// The f16 layer with AVX2 and F16C (`vcvtph2ps` widens eight weights exactly in one
+    /// instruction), when the CPU has both (`false`: not run).
+    pub(crate) fn matvec_f16(w: &[u8], inp: usize, x: &[f32], bias: &[u8], y: &mut [f32]) -> bool {
+        if !(avx2() && std::arch::is_x86_feature_detected!("f16c")) {
+            return false;
+        }
+        // SAFETY: the CPU supports AVX2 and F16C (checked just above), the only requirement
+        // of a `#[target_feature(enable = "avx2,f16c")]` function.
+        unsafe { f16_f16c(w, inp, x, bias, y) };
+        true
+    }
+
+    /// [`kernel::layer_i8`] with AVX2: quantisation, then four rows at a time
+    /// (`false`: the CPU lacks AVX2, nothing was run).
+    pub(crate) fn layer_i8<T: kernel::Input>(
+        q: &[u8],
+        inp: usize,
+        scales: &[u8],
+        bias: &[u8],
+        x: &[T],
+        quant: &mut [i8],
+        y: &mut [f32],
+    ) -> bool {
+        if !avx2() {
+            return false;
+        }
+        // SAFETY: as in `matvec_f32`.
+        unsafe { i8_avx2(q, inp, scales, bias, x, quant, y) };
+        true
+    }
+
+    #[target_feature(enable = "avx2")]
+    fn f32_avx2(w: &[u8], inp: usize, x: &[f32], bias: &[u8], y: &mut [f32]) {
+        kernel::matvec_float::<32, kernel::F32s>(w, inp, x, bias, y);
+    }
+
+    #[target_feature(enable = "avx2,f16c")]
+    fn f16_f16c(w: &[u8], inp: usize, x: &[f32], bias: &[u8], y: &mut [f32]) {
+        kernel::matvec_float::<16, F16c>(w, inp, x, bias, y);
+    }
+
+    /// Binary16 weights widened by F16C: `vcvtph2ps` is exact, like `kernel::f16_to_f32`
+    /// (it only quiets a signalling NaN, which the multiplication that follows quiets
+    /// anyway). Used only by `f16_f16c`.
+    struct F16c;
+
+    impl kernel::FloatWeights<16> for F16c {
+        const WIDTH: usize = 2;
+
+        #[inline(always)]
+        fn block(b: &[u8; 16]) -> [f32; 8] {
+            // SAFETY: this type is private to this module and used only by `f16_f16c`, whose
+            // callers checked that the CPU has AVX2 and F16C; `b` is 16 readable bytes.
+            unsafe { widen8(b) }
+        }
+
+        #[inline(always)]
+        fn one(b: &[u8]) -> f32 {
+            <kernel::F16s as kernel::FloatWeights<16>>::one(b)
+        }
+    }
+
+    /// Eight binary16 values widened to `f32`.
+    #[target_feature(enable = "avx2,f16c")]
+    #[inline]
+    unsafe fn widen8(b: &[u8; 16]) -> [f32; 8] {
+        let mut out = [0.0f32; 8];
+        // SAFETY: `b` is 16 readable bytes and `out` 32 writable ones; `loadu`/`storeu` need
+        // no alignment.
+        unsafe {
+            let v = _mm256_cvtph_ps(_mm_loadu_si128(b.as_ptr().cast()));
+            _mm256_storeu_ps(out.as_mut_ptr(), v);
+        }
+        out
+    }
+
+    #[target_feature(enable = "avx2")]
+    fn i8_avx2<T: kernel::Input>(
+        q: &[u8],
+        inp: usize,
+        scales: &[u8],
+        bias: &[u8],
+        x: &[T],
+        quant: &mut [i8],
+        y: &mut [f32],
+    ) {
+        let x_scale = kernel::input_scale(x);
+        if x_scale == 0.0 {
+            kernel::bias_only(bias, y);
+            return;
+        }
+        let codes = kernel::split_codes(x, x_scale, quant);
+        // The row loop of `kernel::matvec_split`, written out so that the kernel inlines.
+        let groups = q.chunks_exact(inp.saturating_mul(4).max(1));
+        let rest = groups.remainder();
+        let mut ys = y.chunks_exact_mut(4);
+        let mut bs = bias.chunks_exact(16);
+        let mut ss = scales.chunks_exact(16);
+        for (((group, yg), bg), sg) in groups.zip(&mut ys).zip(&mut bs).zip(&mut ss) {
+            let acc = dot4(kernel::four_rows(group, inp), codes.pos, codes.neg);
+            let bg = bg.as_chunks::<4>().0;
+            let sg = sg.as_chunks::<4>().0;
+            for (((yv, a), b), s) in yg.iter_mut().zip(acc).zip(bg).zip(sg) {
+                *yv = kernel::finish_i8(a, s, x_scale, b);
+            }
+        }
+        let rows = rest.chunks_exact(inp.max(1));
+        let bias_rest = bs.remainder().as_chunks::<4>().0;
+        let scale_rest = ss.remainder().as_chunks::<4>().0;
+        for (((row, yv), b), s) in rows.zip(ys.into_remainder()).zip(bias_rest).zip(scale_rest) {
+            let mut acc = dot1(row, codes.pos);
+            if let Some(neg) = codes.neg {
+                acc = acc.wrapping_sub(dot1(row, neg));
+            }
+            *yv = kernel::finish_i8(acc, s, x_scale, b);
+        }
+    }
+
+    /// 32 bytes as a vector.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn load(b: &[u8; 32]) -> __m256i {
+        // SAFETY: `b` refers to 32 readable bytes, and `loadu` has no alignment requirement.
+        // (Building the vector from safe `i64` reads compiled to four loads and three
+        // shuffles instead of one load.)
+        unsafe { _mm256_loadu_si256(b.as_ptr().cast()) }
+    }
+
+    /// 32 `i8` as a vector of their bytes.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn load_i8(b: &[i8; 32]) -> __m256i {
+        // SAFETY: as in `load`.
+        unsafe { _mm256_loadu_si256(b.as_ptr().cast()) }
+    }
+
+    /// Sum of the eight `i32` lanes (wrapping).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn hsum(v: __m256i) -> i32 {
+        let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s));
+        _mm_cvtsi128_si32(s)
+    }
+
+    /// `Σ w·x` over the first `32 * blocks` elements: `vpmaddubsw` multiplies the unsigned
+    /// codes (`0..=127`) by the signed weights and adds pairs into `i16` — which cannot
+    /// saturate, `2 · 127 · 128 < 2^15` — and `vpmaddwd` by ones widens pairs into `i32`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn step(acc: __m256i, x: __m256i, w: &[u8; 32]) -> __m256i {
+        let pairs = _mm256_maddubs_epi16(x, load(w));
+        _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)))
+    }
+
+    /// Exact `Σ w·x` of the elements from `start` on: a 16-element block with the 128-bit
+    /// forms of the same instructions, then single elements.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn tail(row: &[u8], x: &[i8], start: usize) -> i32 {
+        let row = row.get(start..).unwrap_or_default();
+        let x = x.get(start..).unwrap_or_default();
+        let (rb, rt) = row.as_chunks::<16>();
+        let (xb, xt) = x.as_chunks::<16>();
+        let mut acc = _mm_setzero_si128();
+        for (w, xs) in rb.iter().zip(xb) {
+            // SAFETY: `w` and `xs` refer to 16 readable bytes each; no alignment needed.
+            let (wv, xv) = unsafe {
+                (
+                    _mm_loadu_si128(w.as_ptr().cast()),
+                    _mm_loadu_si128(xs.as_ptr().cast()),
+                )
+            };
+            let pairs = _mm_maddubs_epi16(xv, wv);
+            acc = _mm_add_epi32(acc, _mm_madd_epi16(pairs, _mm_set1_epi16(1)));
+        }
+        let acc = _mm_add_epi32(acc, _mm_shuffle_epi32::<0b01_00_11_10>(acc));
+        let acc = _mm_add_epi32(acc, _mm_shuffle_epi32::<0b10_11_00_01>(acc));
+        rt.iter()
+            .zip(xt)
+            .fold(_mm_cvtsi128_si32(acc), |a, (&w, &v)| {
+                a.wrapping_add(i32::from(w as i8).wrapping_mul(i32::from(v)))
+            })
+    }
+
+    /// `Σ w·(pos − neg)` for four rows (codes in `0..=127`, rows as long as the codes).
+    /// One call site, so that it inlines.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn dot4(rows: [&[u8]; 4], pos: &[i8], neg: Option<&[i8]>) -> [i32; 4] {
+        let [r0, r1, r2, r3] = rows;
+        let (b0, b1, b2, b3) = (
+            r0.as_chunks::<32>().0,
+            r1.as_chunks::<32>().0,
+            r2.as_chunks::<32>().0,
+            r3.as_chunks::<32>().0,
+        );
+        let mut out = [0i32; 4];
+        for (x, sign) in [(pos, 1i32), (neg.unwrap_or_default(), -1)] {
+            if x.is_empty() {
+                continue;
+            }
+            let (xb, _) = x.as_chunks::<32>();
+            let mut acc = [_mm256_setzero_si256(); 4];
+            for ((((xs, w0), w1), w2), w3) in xb.iter().zip(b0).zip(b1).zip(b2).zip(b3) {
+                let xv = load_i8(xs);
+                let [a0, a1, a2, a3] = acc;
+                acc = [
+                    step(a0, xv, w0),
+                    step(a1, xv, w1),
+                    step(a2, xv, w2),
+                    step(a3, xv, w3),
+                ];
+            }
+            let start = xb.len().saturating_mul(32);
+            let [a0, a1, a2, a3] = acc;
+            let sums = [
+                hsum(a0).wrapping_add(tail(r0, x, start)),
+                hsum(a1).wrapping_add(tail(r1, x, start)),
+                hsum(a2).wrapping_add(tail(r2, x, start)),
+                hsum(a3).wrapping_add(tail(r3, x, start)),
+            ];
+            for (o, v) in out.iter_mut().zip(sums) {
+                *o = o.wrapping_add(v.wrapping_mul(sign));
+            }
+        }
+        out
+    }
+
+    /// `Σ w·x` for one row.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn dot1(row: &[u8], x: &[i8]) -> i32 {
+        let (xb, _) = x.as_chunks::<32>();
+        let (rb, _) = row.as_chunks::<32>();
+        let mut acc = _mm256_setzero_si256();
+        for (xs, w) in xb.iter().zip(rb) {
+            acc = step(acc, load_i8(xs), w);
+        }
+        hsum(acc).wrapping_add(tail(row, x, xb.len().saturating_mul(32)))
+    }
+
+    #[cfg(test)]
+    #[allow(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )]
+    mod tests {
+        use super::*;
+        use crate::kernel::{dot_split, dot4_split, matvec_split, split_codes};
+        use crate::rng::Rng;
+        use std::vec;
+        use std::vec::Vec;
+
+        fn bytes(rng: &mut Rng, n: usize) -> Vec<u8> {
+            (0..n).map(|_| (rng.next_u64() >> 56) as u8).collect()
+        }
+
+        /// Every AVX2 kernel equals the portable one, bit for bit, on random layers of
+        /// awkward shapes (tails, remainder rows, signed and unsigned inputs).
+        #[test]
+        fn avx2_equals_portable() {
+            if !avx2() {
+                std::eprintln!("no AVX2 on this CPU: nothing to compare");
+                return;
+            }
+            let mut rng = Rng::new(77);
+            for &(out, inp) in &[
+                (1, 1),
+                (3, 7),
+                (4, 32),
+                (5, 33),
+                (9, 64),
+                (7, 100),
+                (64, 512),
+                (13, 784),
+            ] {
+                let w8 = bytes(&mut rng, out * inp);
+                let w16 = bytes(&mut rng, 2 * out * inp)
+                    .chunks(2)
+                    .enumerate()
+                    .flat_map(|(i, c)| {
+                        // Finite binary16 values of every magnitude (and subnormals), and a
+                        // few infinities. (Not NaN: which NaN payload an operation returns is
+                        // not specified, and differs between equally correct builds.)
+                        let h = u16::from_le_bytes([c[0], c[1]]) & 0xfbff;
+                        let h = if i % 97 == 5 {
+                            (h & 0x8000) | 0x7c00
+                        } else {
+                            h
+                        };
+                        h.to_le_bytes()
+                    })
+                    .collect::<Vec<u8>>();
+                let w32: Vec<u8> = (0..out * inp)
+                    .flat_map(|_| (rng.normal()).to_le_bytes())
+                    .collect();
+                let bias: Vec<u8> = (0..out).flat_map(|_| rng.normal().to_le_bytes()).collect();
+                let scales: Vec<u8> = (0..out)
+                    .flat_map(|_| (rng.uniform() * 0.1).to_le_bytes())
+                    .collect();
+                for signed in [false, true] {
+                    let x: Vec<f32> = (0..inp)
+                        .map(|_| {
+                            let v = rng.normal();
+                            if signed { v } else { v.abs() }
+                        })
+                        .collect();
+                    let (mut ya, mut yb) = (vec![0f32; out], vec![0f32; out]);
+
+                    crate::kernel::matvec_float::<32, crate::kernel::F32s>(
+                        &w32, inp, &x, &bias, &mut ya,
+                    );
+                    assert!(matvec_f32(&w32, inp, &x, &bias, &mut yb));
+                    assert_eq!(bits(&ya), bits(&yb), "f32 {out}x{inp}");
+
+                    crate::kernel::matvec_float::<16, crate::kernel::F16s>(
+                        &w16, inp, &x, &bias, &mut ya,
+                    );
+                    assert!(matvec_f16(&w16, inp, &x, &bias, &mut yb));
+                    assert_eq!(bits(&ya), bits(&yb), "f16 {out}x{inp}");
+
+                    let xs = crate::kernel::input_scale(&x);
+                    let mut quant = vec![0i8; crate::kernel::quant_len(inp)];
+                    let codes = split_codes(&x, xs, &mut quant);
+                    matvec_split(
+                        &w8, inp, &scales, &bias, xs, codes, &mut ya, dot4_split, dot_split,
+                    );
+                    let mut quant = vec![0i8; crate::kernel::quant_len(inp)];
+                    assert!(layer_i8(&w8, inp, &scales, &bias, &x, &mut quant, &mut yb));
+                    assert_eq!(bits(&ya), bits(&yb), "i8 {out}x{inp} signed {signed}");
+                }
+            }
+        }
+
+        fn bits(v: &[f32]) -> Vec<u32> {
+            v.iter().map(|f| f.to_bits()).collect()
+        }
+    }
+}
+
+// Built on every target for the tests (which run the row loop's portable fallback there);
+// the assembly only on `thumbv7em`.
+#[cfg(any(pse_arm_dsp, test))]
+pub(crate) mod arm {
+    //! The Cortex-M4 (ARMv7E-M DSP extension) int8 kernel.
+    //!
+    //! Per int8 layer, the input is quantised once into a *window* of `i16` pairs that
+    //! matches word loads of the weight rows: weight row `r` starts `m = (address of q) % 4`
+    //! bytes after a word boundary (the same `m` for every row when `inp % 4 == 0`), so
+    //! window position `p` pairs with weight byte `r·inp − m + p` and holds the code of input
+    //! `p − m` (0 outside `[m, m + inp)`). Each group of four positions is stored as two
+    //! words, `(c0 | c2 << 16, c1 | c3 << 16)`: what `SMLAD` needs against `SXTB16(w)`
+    //! (bytes 0 and 2) and `SXTB16(w, ror 8)` (bytes 1 and 3) of a weight word. A row's
+    //! window covers `len` positions, a multiple of 8 (one chunk = two weight words).
+    //!
+    //! The assembly runs over every row whose window lies inside the weight array (all
+    //! but possibly the first and the last) and writes each row's exact `i32` sum into the
+    //! output slot; Rust then turns the sums into outputs. The first and last rows, whose
+    //! windows may reach a few bytes outside the array, take the chunks that lie inside
+    //! through the same assembly and the remaining positions in Rust.
+
+    #[cfg(pse_arm_dsp)]
+    use core::arch::asm;
+
+    use crate::kernel::{Input, code_cvt, finish_i8};
+
+    /// `(code(a), code(b))` packed as `a | b << 16`.
+    #[inline(always)]
+    fn pair(a: i32, b: i32) -> u32 {
+        (a as u32 & 0xffff) | ((b as u32) << 16)
+    }
+
+    /// The code of `v` for a normal `scale`: `code_cvt` without its clamp, which cannot
+    /// act: with `scale = fl(max|x| / 127)` normal and `|v| ≤ max|x|`,
+    /// `|v / scale| ≤ 127 (1 + 2^-24) / (1 - 2^-24) < 127.5`, which rounds into `±127`.
+    #[inline(always)]
+    fn code_normal(v: f32, scale: f32) -> i32 {
+        let i = ((v / scale) * 65536.0) as i32;
+        i.wrapping_add(i >> 31).wrapping_add(0x8000) >> 16
+    }
+
+    /// Quantises `x` into the window `win` (`len / 2` words): `code` is [`code_cvt`] or,
+    /// when it gives the same values, [`code_normal`].
+    #[inline(always)]
+    fn fill_window<T: Input>(x: &[T], m: usize, win: &mut [u32], code: impl Fn(f32) -> i32) {
+        let (groups, _) = win.as_chunks_mut::<2>();
+        let mut groups = groups.iter_mut();
+        let put = |g: &mut [u32; 2], c: [i32; 4]| {
+            let [c0, c1, c2, c3] = c;
+            *g = [pair(c0, c2), pair(c1, c3)];
+        };
+        // Group 0 holds positions 0..4: zeros for p < m, then inputs 0..4-m.
+        let head = 4usize.wrapping_sub(m).min(x.len());
+        let (x_head, x_rest) = x.split_at_checked(head).unwrap_or_default();
+        if let Some(g) = groups.next() {
+            let mut c = [0i32; 4];
+            for (ci, &v) in c.iter_mut().skip(m).zip(x_head) {
+                *ci = code(v.value());
+            }
+            put(g, c);
+        }
+        // Then four inputs per group; the last group of inputs may be partial. (`full`
+        // drives the zip: a `groups` item must not be taken when `full` has run out.)
+        let (full, partial) = x_rest.as_chunks::<4>();
+        for (&[x0, x1, x2, x3], g) in full.iter().zip(&mut groups) {
+            put(
+                g,
+                [
+                    code(x0.value()),
+                    code(x1.value()),
+                    code(x2.value()),
+                    code(x3.value()),
+                ],
+            );
+        }
+        if let Some(g) = groups.next() {
+            let mut c = [0i32; 4];
+            for (ci, &v) in c.iter_mut().zip(partial) {
+                *ci = code(v.value());
+            }
+            put(g, c);
+        }
+        for g in groups {
+            *g = [0; 2];
+        }
+    }
+
+    /// The code at window position `p` (0 when out of range).
+    fn window_code(win: &[u32], p: usize) -> i32 {
+        // Position 4g + j is half (j >> 1) of word 2g + (j & 1).
+        let word = win.get((p >> 2 << 1) | (p & 1)).copied().unwrap_or(0);
+        let half = if p & 2 == 0 { word } else { word >> 16 };
+        i32::from(half as u16 as i16)
+    }
+
+    /// `y = W x + b` for an int8 layer through the DSP kernel; `false` (nothing done) when
+    /// the layer does not suit it (`inp` not a multiple of 4, or under 16) or `quant` is
+    /// too short.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn matvec_i8<T: Input>(
+        q: &[u8],
+        inp: usize,
+        scales: &[u8],
+        bias: &[u8],
+        x: &[T],
+        x_scale: f32,
+        quant: &mut [i8],
+        y: &mut [f32],
+    ) -> bool {
+        let out = y.len();
+        if !inp.is_multiple_of(4) || inp < 16 || x.len() != inp || q.len() != out.wrapping_mul(inp)
+        {
+            return false;
+        }
+        let m = (q.as_ptr() as usize) & 3;
+        let len = m.wrapping_add(inp).next_multiple_of(8);
+        let win = words(quant);
+        let Some(win) = win.get_mut(..len / 2) else {
+            return false;
+        };
+        if T::NORMAL_SCALE || x_scale >= f32::MIN_POSITIVE {
+            fill_window(x, m, win, |v| code_normal(v, x_scale));
+        } else {
+            fill_window(x, m, win, |v| code_cvt(v, x_scale));
+        }
+        let win: &[u32] = win;
+
+        // Rows whose whole window lies inside `q`: all but the first when `m > 0` (its
+        // window starts `m` bytes before `q`) and the last when its window ends after `q`.
+        let first = usize::from(m > 0);
+        let overhang = len.wrapping_sub(m) > inp;
+        let end = out.saturating_sub(usize::from(overhang));
+        if first < end {
+            let from = first.wrapping_mul(inp).wrapping_sub(m);
+            let to = (end.wrapping_sub(1))
+                .wrapping_mul(inp)
+                .wrapping_sub(m)
+                .wrapping_add(len);
+            if let (Some(w), Some(acc)) = (q.get(from..to), y.get_mut(first..end)) {
+                dot_rows(w, inp, win, acc);
+            }
+        }
+        for r in (0..first).chain(end.max(first)..out) {
+            if let Some(yv) = y.get_mut(r) {
+                *yv = f32::from_bits(edge_row(q, inp, r, m, win) as u32);
+            }
+        }
+
+        let scales = scales.as_chunks::<4>().0;
+        let bias = bias.as_chunks::<4>().0;
+        for ((yv, s), b) in y.iter_mut().zip(scales).zip(bias) {
+            *yv = finish_i8(yv.to_bits() as i32, s, x_scale, b);
+        }
+        true
+    }
+
+    /// The exact sum of row `r`, whose window may reach outside `q`: the chunks inside `q`
+    /// through the assembly, the other positions in Rust.
+    fn edge_row(q: &[u8], inp: usize, r: usize, m: usize, win: &[u32]) -> i32 {
+        let chunks = win.len() / 4;
+        let start = r.wrapping_mul(inp); // the row's first byte in `q`; its window starts m before
+        let c_lo = usize::from(start < m);
+        let room = q.len().wrapping_sub(start).wrapping_add(m); // window start to end of `q`
+        let c_hi = chunks.min(room / 8).max(c_lo);
+        let mut acc = 0i32;
+        let w_from = start.wrapping_add(c_lo.wrapping_mul(8)).wrapping_sub(m);
+        let w_to = start.wrapping_add(c_hi.wrapping_mul(8)).wrapping_sub(m);
+        let x_from = c_lo.wrapping_mul(4);
+        let x_to = c_hi.wrapping_mul(4);
+        if let (Some(w), Some(xw)) = (q.get(w_from..w_to), win.get(x_from..x_to)) {
+            let mut one = [0.0f32];
+            dot_rows(w, w.len(), xw, &mut one);
+            acc = one[0].to_bits() as i32;
+        }
+        // Inputs outside the chunks [c_lo, c_hi): `..head` and `tail..`.
+        let row = q.get(start..start.wrapping_add(inp)).unwrap_or_default();
+        let head = c_lo.wrapping_mul(8).saturating_sub(m).min(inp);
+        let tail = c_hi.wrapping_mul(8).saturating_sub(m).clamp(head, inp);
+        let outside = row.iter().enumerate();
+        for (i, &w) in outside.clone().take(head).chain(outside.skip(tail)) {
+            let p = i.wrapping_add(m);
+            acc = acc.wrapping_add(i32::from(w as i8).wrapping_mul(window_code(win, p)));
+        }
+        acc
+    }
+
+    /// The int8 scratch as aligned words (its first 0–3 bytes skipped).
+    fn words(quant: &mut [i8]) -> &mut [u32] {
+        // SAFETY: `u32` has no invalid bit patterns and `align_to_mut` only returns a
+        // correctly aligned middle part that lies inside `quant`.
+        let (_, middle, _) = unsafe { quant.align_to_mut::<u32>() };
+        middle
+    }
+
+    /// Constants of the row loop, read from memory by the assembly (it has no free
+    /// registers left for them). Field offsets are used in the assembly: keep the order.
+    #[cfg(pse_arm_dsp)]
+    #[repr(C)]
+    struct RowLoop {
+        /// The window (`i16` pairs), re-read at the start of every row.
+        x: *const u32,
+        /// Bytes from the end of one row's window back to the start of the next one's.
+        back: usize,
+        /// Bytes of weights per row in 64-weight steps.
+        bytes64: usize,
+        /// Bytes of weights per row in the remaining 8-weight steps.
+        bytes8: usize,
+        /// Where the next row's sum goes.
+        out: *mut f32,
+        /// Rows left.
+        rows: usize,
+    }
+
+    /// Writes into `out[r]` (as `f32` bits) the exact sum `Σ_p w[r·stride + p] · window(p)`
+    /// over the window's `len = 2 · xw.len()` positions, for `out.len()` rows, where `w`
+    /// spans exactly the rows' windows. Plain Rust when the lengths or alignments are not
+    /// what the assembly needs (never, from this module).
+    fn dot_rows(w: &[u8], stride: usize, xw: &[u32], out: &mut [f32]) {
+        let rows = out.len();
+        let len = xw.len().wrapping_mul(2);
+        let span = rows
+            .checked_sub(1)
+            .and_then(|r| r.checked_mul(stride))
+            .and_then(|b| b.checked_add(len));
+        let fits = rows > 0
+            && len > 0
+            && len.is_multiple_of(8)
+            && stride <= len
+            && stride.is_multiple_of(4)
+            && (w.as_ptr() as usize).is_multiple_of(4)
+            && span == Some(w.len());
+        if fits && cfg!(pse_arm_dsp) {
+            #[cfg(pse_arm_dsp)]
+            row_loop(w, stride, xw, out);
+        } else {
+            for (r, o) in out.iter_mut().enumerate() {
+                let row = w.get(r.wrapping_mul(stride)..).unwrap_or_default();
+                let acc = row.iter().take(len).enumerate().fold(0i32, |a, (p, &wv)| {
+                    a.wrapping_add(i32::from(wv as i8).wrapping_mul(window_code(xw, p)))
+                });
+                *o = f32::from_bits(acc as u32);
+            }
+        }
+    }
+
+    /// The assembly of [`dot_rows`], for arguments it has checked.
+    #[cfg(pse_arm_dsp)]
+    fn row_loop(w: &[u8], stride: usize, xw: &[u32], out: &mut [f32]) {
+        let rows = out.len();
+        let len = xw.len().wrapping_mul(2);
+        let chunks = len / 8;
+        let mut state = RowLoop {
+            x: xw.as_ptr(),
+            back: len.wrapping_sub(stride),
+            bytes64: (chunks / 8).wrapping_mul(64),
+            bytes8: (chunks % 8).wrapping_mul(8),
+            out: out.as_mut_ptr(),
+            rows,
+        };
+        let state: *mut RowLoop = &mut state;
+        // SAFETY: `dot_rows` checked, before calling this: `rows > 0`; `len` is a positive
+        // multiple of 8; `stride <= len`; row `r`'s window `w[r·stride .. r·stride + len]`
+        // lies inside `w` for every `r < rows` (`(rows - 1)·stride + len == w.len()`). The
+        // loops read exactly those bytes (`len / 8` steps of 8) with `ldm` at word-aligned
+        // addresses (`w` and `stride` are multiples of 4, checked), and `len / 2 = xw.len()` words of `xw` per row
+        // (a `&[u32]`, so aligned). They write `rows` words to `out` (`rows = out.len()`)
+        // and fields of `state`, a live local. No stack use; the clobbered registers are
+        // declared; flags are not preserved.
+        unsafe {
+            asm!(
+                "2:",
+                "mov {acc}, #0",
+                "ldr {x}, [{s}, #0]",
+                "ldr {e}, [{s}, #8]",
+                "add {e}, {w}",
+                "cmp {w}, {e}",
+                "beq 4f",
+                "3:",
+                "ldm {w}!, {{r4, r5}}",
+                "ldm {x}!, {{r8, r9, r10, r11}}",
+                "sxtb16 r12, r4",
+                "sxtb16 r4, r4, ror #8",
+                "smlad {acc}, r12, r8, {acc}",
+                "smlad {acc}, r4, r9, {acc}",
+                "sxtb16 r12, r5",
+                "sxtb16 r5, r5, ror #8",
+                "smlad {acc}, r12, r10, {acc}",
+                "smlad {acc}, r5, r11, {acc}",
+                "ldm {w}!, {{r4, r5}}",
+                "ldm {x}!, {{r8, r9, r10, r11}}",
+                "sxtb16 r12, r4",
+                "sxtb16 r4, r4, ror #8",
+                "smlad {acc}, r12, r8, {acc}",
+                "smlad {acc}, r4, r9, {acc}",
+                "sxtb16 r12, r5",
+                "sxtb16 r5, r5, ror #8",
+                "smlad {acc}, r12, r10, {acc}",
+                "smlad {acc}, r5, r11, {acc}",
+                "ldm {w}!, {{r4, r5}}",
+                "ldm {x}!, {{r8, r9, r10, r11}}",
+                "sxtb16 r12, r4",
+                "sxtb16 r4, r4, ror #8",
+                "smlad {acc}, r12, r8, {acc}",
+                "smlad {acc}, r4, r9, {acc}",
+                "sxtb16 r12, r5",
+                "sxtb16 r5, r5, ror #8",
+                "smlad {acc}, r12, r10, {acc}",
+                "smlad {acc}, r5, r11, {acc}",
+                "ldm {w}!, {{r4, r5}}",
+                "ldm {x}!, {{r8, r9, r10, r11}}",
+                "sxtb16 r12, r4",
+                "sxtb16 r4, r4, ror #8",
+                "smlad {acc}, r12, r8, {acc}",
+                "smlad {acc}, r4, r9, {acc}",
+                "sxtb16 r12, r5",
+                "sxtb16 r5, r5, ror #8",
+                "smlad {acc}, r12, r10, {acc}",
+                "smlad {acc}, r5, r11, {acc}",
+                "ldm {w}!, {{r4, r5}}",
+                "ldm {x}!, {{r8, r9, r10, r11}}",
+                "sxtb16 r12, r4",
+                "sxtb16 r4, r4, ror #8",
+                "smlad {acc}, r12, r8, {acc}",
+                "smlad {acc}, r4, r9, {acc}",
+                "sxtb16 r12, r5",
+                "sxtb16 r5, r5, ror #8",
+                "smlad {acc}, r12, r10, {acc}",
+                "smlad {acc}, r5, r11, {acc}",
+                "ldm {w}!, {{r4, r5}}",
+                "ldm {x}!, {{r8, r9, r10, r11}}",
+                "sxtb16 r12, r4",
+                "sxtb16 r4, r4, ror #8",
+                "smlad {acc}, r12, r8, {acc}",
+                "smlad {acc}, r4, r9, {acc}",
+                "sxtb16 r12, r5",
+                "sxtb16 r5, r5, ror #8",
+                "smlad {acc}, r12, r10, {acc}",
+                "smlad {acc}, r5, r11, {acc}",
+                "ldm {w}!, {{r4, r5}}",
+                "ldm {x}!, {{r8, r9, r10, r11}}",
+                "sxtb16 r12, r4",
+                "sxtb16 r4, r4, ror #8",
+                "smlad {acc}, r12, r8, {acc}",
+                "smlad {acc}, r4, r9, {acc}",
+                "sxtb16 r12, r5",
+                "sxtb16 r5, r5, ror #8",
+                "smlad {acc}, r12, r10, {acc}",
+                "smlad {acc}, r5, r11, {acc}",
+                "ldm {w}!, {{r4, r5}}",
+                "ldm {x}!, {{r8, r9, r10, r11}}",
+                "sxtb16 r12, r4",
+                "sxtb16 r4, r4, ror #8",
+                "smlad {acc}, r12, r8, {acc}",
+                "smlad {acc}, r4, r9, {acc}",
+                "sxtb16 r12, r5",
+                "sxtb16 r5, r5, ror #8",
+                "smlad {acc}, r12, r10, {acc}",
+                "smlad {acc}, r5, r11, {acc}",
+                "cmp {w}, {e}",
+                "bne 3b",
+                "4:",
+                "ldr {e}, [{s}, #12]",
+                "add {e}, {w}",
+                "cmp {w}, {e}",
+                "beq 6f",
+                "5:",
+                "ldm {w}!, {{r4, r5}}",
+                "ldm {x}!, {{r8, r9, r10, r11}}",
+                "sxtb16 r12, r4",
+                "sxtb16 r4, r4, ror #8",
+                "smlad {acc}, r12, r8, {acc}",
+                "smlad {acc}, r4, r9, {acc}",
+                "sxtb16 r12, r5",
+                "sxtb16 r5, r5, ror #8",
+                "smlad {acc}, r12, r10, {acc}",
+                "smlad {acc}, r5, r11, {acc}",
+                "cmp {w}, {e}",
+                "bne 5b",
+                "6:",
+                "ldr {e}, [{s}, #16]",
+                "str {acc}, [{e}], #4",
+                "str {e}, [{s}, #16]",
+                "ldr {e}, [{s}, #4]",
+                "sub {w}, {w}, {e}",
+                "ldr {e}, [{s}, #20]",
+                "subs {e}, {e}, #1",
+                "str {e}, [{s}, #20]",
+                "bne 2b",
+                w = inout(reg) w.as_ptr() => _,
+                s = in(reg) state,
+                x = out(reg) _,
+                e = out(reg) _,
+                acc = out(reg) _,
+                out("r4") _,
+                out("r5") _,
+                out("r8") _,
+                out("r9") _,
+                out("r10") _,
+                out("r11") _,
+                out("r12") _,
+                options(nostack),
+            );
+        }
+    }
+}
+
+#[cfg(all(test, not(pse_arm_dsp)))]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::arithmetic_side_effects
+)]
+mod arm_tests {
+    //! The Cortex-M kernel's window layout, edge rows and row ranges, run on the host with
+    //! the row loop's portable fallback in place of the assembly (which the firmware test
+    //! checks against the host, bit for bit).
+    use crate::kernel::{dot_split, dot4_split, input_scale, matvec_split, quant_len, split_codes};
+    use crate::rng::Rng;
+    use std::vec;
+    use std::vec::Vec;
+
+    #[test]
+    fn window_path_equals_portable_at_every_alignment() {
+        let mut rng = Rng::new(31);
+        for &(out, inp) in &[
+            (1, 16),
+            (2, 16),
+            (3, 20),
+            (5, 64),
+            (7, 100),
+            (9, 784),
+            (4, 512),
+        ] {
+            let n = out * inp;
+            let base: Vec<u8> = (0..n + 8).map(|_| (rng.next_u64() >> 56) as u8).collect();
+            let bias: Vec<u8> = (0..out).flat_map(|_| rng.normal().to_le_bytes()).collect();
+            let scales: Vec<u8> = (0..out)
+                .flat_map(|_| (rng.uniform() * 0.1).to_le_bytes())
+                .collect();
+            for signed in [false, true] {
+                let x: Vec<f32> = (0..inp)
+                    .map(|_| {
+                        let v = rng.normal();
+                        if signed { v } else { v.abs() }
+                    })
+                    .collect();
+                let xs = input_scale(&x);
+                // Every offset of the weights relative to a word boundary, and of the
+                // scratch: the window and the edge rows depend on them.
+                for off in 0..4 {
+                    let q = &base[off..off + n];
+                    let mut want = vec![0f32; out];
+                    let mut quant = vec![0i8; quant_len(inp)];
+                    let codes = split_codes(&x, xs, &mut quant);
+                    matvec_split(
+                        q, inp, &scales, &bias, xs, codes, &mut want, dot4_split, dot_split,
+                    );
+                    for qoff in 0..4 {
+                        let mut quant = vec![0i8; quant_len(inp) + qoff];
+                        let mut got = vec![0f32; out];
+                        assert!(super::arm::matvec_i8(
+                            q,
+                            inp,
+                            &scales,
+                            &bias,
+                            &x,
+                            xs,
+                            &mut quant[qoff..],
+                            &mut got
+                        ));
+                        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&got), bits(&want), "{out}x{inp} off {off}/{qoff}");
+                    }
+                }
+                // Byte inputs take the same path.
+                let bytes: Vec<u8> = (0..inp).map(|_| (rng.next_u64() >> 56) as u8).collect();
+                let bs = input_scale(&bytes);
+                let q = &base[1..1 + n];
+                let mut want = vec![0f32; out];
+                let mut quant = vec![0i8; quant_len(inp)];
+                let codes = split_codes(&bytes, bs, &mut quant);
+                matvec_split(
+                    q, inp, &scales, &bias, bs, codes, &mut want, dot4_split, dot_split,
+                );
+                let mut got = vec![0f32; out];
+                assert!(super::arm::matvec_i8(
+                    q, inp, &scales, &bias, &bytes, bs, &mut quant, &mut got
+                ));
+                assert_eq!(
+                    got.iter().map(|f| f.to_bits()).collect::<Vec<_>>(),
+                    want.iter().map(|f| f.to_bits()).collect::<Vec<_>>()
+                );
+            }
+        }
+        // Layers the kernel does not take.
+        let mut y = [0f32; 2];
+        let mut quant = [0i8; 64];
+        assert!(!super::arm::matvec_i8(
+            &[0; 20],
+            10,
+            &[0; 8],
+            &[0; 8],
+            &[1.0f32; 10],
+            1.0,
+            &mut quant,
+            &mut y
+        ));
+        assert!(!super::arm::matvec_i8(
+            &[0; 24],
+            12,
+            &[0; 8],
+            &[0; 8],
+            &[1.0f32; 12],
+            1.0,
+            &mut quant,
+            &mut y
+        ));
+    }
+}
