@@ -28,11 +28,11 @@ pub(crate) mod x86 {
     //! AVX2 kernels, chosen at run time.
 
     use core::arch::x86_64::{
-        __m256i, _mm_add_epi32, _mm_cvtsi128_si32, _mm_loadu_si128, _mm_madd_epi16,
-        _mm_maddubs_epi16, _mm_set1_epi16, _mm_setzero_si128, _mm_shuffle_epi32, _mm256_add_epi32,
-        _mm256_castsi256_si128, _mm256_cvtph_ps, _mm256_extracti128_si256, _mm256_loadu_si256,
-        _mm256_madd_epi16, _mm256_maddubs_epi16, _mm256_set1_epi16, _mm256_setzero_si256,
-        _mm256_storeu_ps,
+        __m128i, __m256i, _mm_add_epi32, _mm_extract_epi32, _mm_loadu_si128, _mm_madd_epi16,
+        _mm_maddubs_epi16, _mm_set1_epi16, _mm_setzero_si128, _mm256_add_epi32,
+        _mm256_castsi256_si128, _mm256_cvtph_ps, _mm256_extracti128_si256, _mm256_hadd_epi32,
+        _mm256_loadu_si256, _mm256_madd_epi16, _mm256_maddubs_epi16, _mm256_set1_epi16,
+        _mm256_setzero_si256, _mm256_storeu_ps, _mm256_sub_epi32, _mm256_zextsi128_si256,
     };
 
     use crate::kernel;
@@ -65,8 +65,8 @@ pub(crate) mod x86 {
         true
     }
 
-    /// [`kernel::layer_i8`] with AVX2: quantisation, then four rows at a time
-    /// (`false`: the CPU lacks AVX2, nothing was run).
+    /// [`kernel::layer_i8`] with AVX2: quantisation, then four rows at a time (`false`: the
+    /// CPU lacks AVX2, nothing was run).
     pub(crate) fn layer_i8<T: kernel::Input>(
         q: &[u8],
         inp: usize,
@@ -80,7 +80,15 @@ pub(crate) mod x86 {
             return false;
         }
         // SAFETY: as in `matvec_f32`.
-        unsafe { i8_avx2(q, inp, scales, bias, x, quant, y) };
+        let x_scale = unsafe { scale_avx2(x) };
+        if x_scale == 0.0 {
+            kernel::bias_only(bias, y);
+            return true;
+        }
+        // SAFETY: as in `matvec_f32`.
+        let codes = unsafe { codes_avx2(x, x_scale, quant) };
+        // SAFETY: as in `matvec_f32`.
+        unsafe { matvec_avx2(q, inp, scales, bias, x_scale, codes, y) };
         true
     }
 
@@ -129,46 +137,20 @@ pub(crate) mod x86 {
         out
     }
 
+    /// [`kernel::input_scale`] compiled for AVX2.
     #[target_feature(enable = "avx2")]
-    fn i8_avx2<T: kernel::Input>(
-        q: &[u8],
-        inp: usize,
-        scales: &[u8],
-        bias: &[u8],
+    fn scale_avx2<T: kernel::Input>(x: &[T]) -> f32 {
+        kernel::input_scale(x)
+    }
+
+    /// [`kernel::split_codes`] compiled for AVX2.
+    #[target_feature(enable = "avx2")]
+    fn codes_avx2<'q, T: kernel::Input>(
         x: &[T],
-        quant: &mut [i8],
-        y: &mut [f32],
-    ) {
-        let x_scale = kernel::input_scale(x);
-        if x_scale == 0.0 {
-            kernel::bias_only(bias, y);
-            return;
-        }
-        let codes = kernel::split_codes(x, x_scale, quant);
-        // The row loop of `kernel::matvec_split`, written out so that the kernel inlines.
-        let groups = q.chunks_exact(inp.saturating_mul(4).max(1));
-        let rest = groups.remainder();
-        let mut ys = y.chunks_exact_mut(4);
-        let mut bs = bias.chunks_exact(16);
-        let mut ss = scales.chunks_exact(16);
-        for (((group, yg), bg), sg) in groups.zip(&mut ys).zip(&mut bs).zip(&mut ss) {
-            let acc = dot4(kernel::four_rows(group, inp), codes.pos, codes.neg);
-            let bg = bg.as_chunks::<4>().0;
-            let sg = sg.as_chunks::<4>().0;
-            for (((yv, a), b), s) in yg.iter_mut().zip(acc).zip(bg).zip(sg) {
-                *yv = kernel::finish_i8(a, s, x_scale, b);
-            }
-        }
-        let rows = rest.chunks_exact(inp.max(1));
-        let bias_rest = bs.remainder().as_chunks::<4>().0;
-        let scale_rest = ss.remainder().as_chunks::<4>().0;
-        for (((row, yv), b), s) in rows.zip(ys.into_remainder()).zip(bias_rest).zip(scale_rest) {
-            let mut acc = dot1(row, codes.pos);
-            if let Some(neg) = codes.neg {
-                acc = acc.wrapping_sub(dot1(row, neg));
-            }
-            *yv = kernel::finish_i8(acc, s, x_scale, b);
-        }
+        x_scale: f32,
+        quant: &'q mut [i8],
+    ) -> kernel::SplitCodes<'q> {
+        kernel::split_codes(x, x_scale, quant)
     }
 
     /// 32 bytes as a vector.
@@ -189,111 +171,164 @@ pub(crate) mod x86 {
         unsafe { _mm256_loadu_si256(b.as_ptr().cast()) }
     }
 
-    /// Sum of the eight `i32` lanes (wrapping).
+    /// 16 bytes as a vector.
     #[target_feature(enable = "avx2")]
     #[inline]
-    fn hsum(v: __m256i) -> i32 {
-        let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
-        let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
-        let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s));
-        _mm_cvtsi128_si32(s)
+    fn load16(b: &[u8; 16]) -> __m128i {
+        // SAFETY: as in `load`, for 16 bytes.
+        unsafe { _mm_loadu_si128(b.as_ptr().cast()) }
     }
 
-    /// `Σ w·x` over the first `32 * blocks` elements: `vpmaddubsw` multiplies the unsigned
-    /// codes (`0..=127`) by the signed weights and adds pairs into `i16` — which cannot
-    /// saturate, `2 · 127 · 128 < 2^15` — and `vpmaddwd` by ones widens pairs into `i32`.
+    /// 16 `i8` as a vector of their bytes.
     #[target_feature(enable = "avx2")]
     #[inline]
-    fn step(acc: __m256i, x: __m256i, w: &[u8; 32]) -> __m256i {
-        let pairs = _mm256_maddubs_epi16(x, load(w));
-        _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)))
+    fn load16_i8(b: &[i8; 16]) -> __m128i {
+        // SAFETY: as in `load`, for 16 bytes.
+        unsafe { _mm_loadu_si128(b.as_ptr().cast()) }
     }
 
-    /// Exact `Σ w·x` of the elements from `start` on: a 16-element block with the 128-bit
-    /// forms of the same instructions, then single elements.
+    /// The sums of the eight `i32` lanes of each of four vectors (wrapping).
     #[target_feature(enable = "avx2")]
     #[inline]
-    fn tail(row: &[u8], x: &[i8], start: usize) -> i32 {
-        let row = row.get(start..).unwrap_or_default();
-        let x = x.get(start..).unwrap_or_default();
-        let (rb, rt) = row.as_chunks::<16>();
-        let (xb, xt) = x.as_chunks::<16>();
-        let mut acc = _mm_setzero_si128();
-        for (w, xs) in rb.iter().zip(xb) {
-            // SAFETY: `w` and `xs` refer to 16 readable bytes each; no alignment needed.
-            let (wv, xv) = unsafe {
-                (
-                    _mm_loadu_si128(w.as_ptr().cast()),
-                    _mm_loadu_si128(xs.as_ptr().cast()),
-                )
-            };
-            let pairs = _mm_maddubs_epi16(xv, wv);
-            acc = _mm_add_epi32(acc, _mm_madd_epi16(pairs, _mm_set1_epi16(1)));
-        }
-        let acc = _mm_add_epi32(acc, _mm_shuffle_epi32::<0b01_00_11_10>(acc));
-        let acc = _mm_add_epi32(acc, _mm_shuffle_epi32::<0b10_11_00_01>(acc));
-        rt.iter()
-            .zip(xt)
-            .fold(_mm_cvtsi128_si32(acc), |a, (&w, &v)| {
-                a.wrapping_add(i32::from(w as i8).wrapping_mul(i32::from(v)))
-            })
+    fn hsum4(a: [__m256i; 4]) -> [i32; 4] {
+        let [a0, a1, a2, a3] = a;
+        let s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+        let s = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256::<1>(s));
+        [
+            _mm_extract_epi32::<0>(s),
+            _mm_extract_epi32::<1>(s),
+            _mm_extract_epi32::<2>(s),
+            _mm_extract_epi32::<3>(s),
+        ]
     }
 
-    /// `Σ w·(pos − neg)` for four rows (codes in `0..=127`, rows as long as the codes).
-    /// One call site, so that it inlines.
+    /// `acc + Σ` of products of 32 unsigned code bytes `x` (`0..=127`) and 32 signed weight
+    /// bytes `w`, four per `i32` lane: `vpmaddubsw` adds pairs into `i16` — which cannot
+    /// saturate, `2 · 127 · 128 < 2^15` — and `vpmaddwd` by ones widens the pairs. (AVX-VNNI's
+    /// `vpdpbusd` does both in one instruction; measured here it was no faster.)
     #[target_feature(enable = "avx2")]
     #[inline]
-    fn dot4(rows: [&[u8]; 4], pos: &[i8], neg: Option<&[i8]>) -> [i32; 4] {
-        let [r0, r1, r2, r3] = rows;
-        let (b0, b1, b2, b3) = (
-            r0.as_chunks::<32>().0,
-            r1.as_chunks::<32>().0,
-            r2.as_chunks::<32>().0,
-            r3.as_chunks::<32>().0,
-        );
-        let mut out = [0i32; 4];
-        for (x, sign) in [(pos, 1i32), (neg.unwrap_or_default(), -1)] {
-            if x.is_empty() {
-                continue;
-            }
-            let (xb, _) = x.as_chunks::<32>();
-            let mut acc = [_mm256_setzero_si256(); 4];
+    fn madd(acc: __m256i, x: __m256i, w: __m256i) -> __m256i {
+        _mm256_add_epi32(
+            acc,
+            _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), _mm256_set1_epi16(1)),
+        )
+    }
+
+    /// [`madd`] for 16 bytes.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn madd16(acc: __m128i, x: __m128i, w: __m128i) -> __m128i {
+        _mm_add_epi32(
+            acc,
+            _mm_madd_epi16(_mm_maddubs_epi16(x, w), _mm_set1_epi16(1)),
+        )
+    }
+
+    /// The int8 row loop of [`kernel::matvec_split`] with a four-row AVX2 kernel.
+    #[target_feature(enable = "avx2")]
+    fn matvec_avx2(
+        q: &[u8],
+        inp: usize,
+        scales: &[u8],
+        bias: &[u8],
+        x_scale: f32,
+        codes: kernel::SplitCodes<'_>,
+        y: &mut [f32],
+    ) {
+        // `Σ w·x` of four rows (codes `x` in `0..=127`, rows as long as `x`), as
+        // `i32` lanes: 32-byte steps, then one 16-byte step (into the low half).
+        let dot4 = |rows: [&[u8]; 4], x: &[i8]| -> [__m256i; 4] {
+            let [r0, r1, r2, r3] = rows;
+            let (xb, xt) = x.as_chunks::<32>();
+            let (b0, b1, b2, b3) = (
+                r0.as_chunks::<32>().0,
+                r1.as_chunks::<32>().0,
+                r2.as_chunks::<32>().0,
+                r3.as_chunks::<32>().0,
+            );
+            let z = _mm256_setzero_si256();
+            let (mut a0, mut a1, mut a2, mut a3) = (z, z, z, z);
             for ((((xs, w0), w1), w2), w3) in xb.iter().zip(b0).zip(b1).zip(b2).zip(b3) {
                 let xv = load_i8(xs);
-                let [a0, a1, a2, a3] = acc;
-                acc = [
-                    step(a0, xv, w0),
-                    step(a1, xv, w1),
-                    step(a2, xv, w2),
-                    step(a3, xv, w3),
-                ];
+                a0 = madd(a0, xv, load(w0));
+                a1 = madd(a1, xv, load(w1));
+                a2 = madd(a2, xv, load(w2));
+                a3 = madd(a3, xv, load(w3));
             }
             let start = xb.len().saturating_mul(32);
-            let [a0, a1, a2, a3] = acc;
-            let sums = [
-                hsum(a0).wrapping_add(tail(r0, x, start)),
-                hsum(a1).wrapping_add(tail(r1, x, start)),
-                hsum(a2).wrapping_add(tail(r2, x, start)),
-                hsum(a3).wrapping_add(tail(r3, x, start)),
-            ];
-            for (o, v) in out.iter_mut().zip(sums) {
-                *o = o.wrapping_add(v.wrapping_mul(sign));
+            let w16 = |r: &[u8]| r.get(start..).and_then(|t| t.first_chunk::<16>()).copied();
+            if let (Some(xs), Some(v0), Some(v1), Some(v2), Some(v3)) =
+                (xt.first_chunk::<16>(), w16(r0), w16(r1), w16(r2), w16(r3))
+            {
+                let xv = load16_i8(xs);
+                let z = _mm_setzero_si128();
+                let half = |a, w: [u8; 16]| {
+                    _mm256_add_epi32(a, _mm256_zextsi128_si256(madd16(z, xv, load16(&w))))
+                };
+                a0 = half(a0, v0);
+                a1 = half(a1, v1);
+                a2 = half(a2, v2);
+                a3 = half(a3, v3);
+            }
+            [a0, a1, a2, a3]
+        };
+        // The elements after the vector steps (fewer than 16), one by one.
+        // `inp` rounded down to a multiple of 16 (32-byte steps, then one of 16).
+        let start = inp & !15;
+        let rest_sum = |row: &[u8], x: &[i8]| {
+            let row = row.get(start..).unwrap_or_default();
+            let x = x.get(start..).unwrap_or_default();
+            row.iter().zip(x).fold(0i32, |a, (&w, &v)| {
+                a.wrapping_add(i32::from(w as i8).wrapping_mul(i32::from(v)))
+            })
+        };
+
+        let groups = q.chunks_exact(inp.saturating_mul(4).max(1));
+        let rest = groups.remainder();
+        let mut ys = y.chunks_exact_mut(4);
+        let mut bs = bias.chunks_exact(16);
+        let mut ss = scales.chunks_exact(16);
+        for (((group, yg), bg), sg) in groups.zip(&mut ys).zip(&mut bs).zip(&mut ss) {
+            let rows = kernel::four_rows(group, inp);
+            let mut acc = dot4(rows, codes.pos);
+            if let Some(neg) = codes.neg {
+                let minus = dot4(rows, neg);
+                for (a, m) in acc.iter_mut().zip(minus) {
+                    *a = _mm256_sub_epi32(*a, m);
+                }
+            }
+            let mut sums = hsum4(acc);
+            if start < inp {
+                for (s, r) in sums.iter_mut().zip(rows) {
+                    let mut t = rest_sum(r, codes.pos);
+                    if let Some(neg) = codes.neg {
+                        t = t.wrapping_sub(rest_sum(r, neg));
+                    }
+                    *s = s.wrapping_add(t);
+                }
+            }
+            let bg = bg.as_chunks::<4>().0;
+            let sg = sg.as_chunks::<4>().0;
+            for (((yv, a), b), s) in yg.iter_mut().zip(sums).zip(bg).zip(sg) {
+                *yv = kernel::finish_i8(a, s, x_scale, b);
             }
         }
-        out
-    }
-
-    /// `Σ w·x` for one row.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    fn dot1(row: &[u8], x: &[i8]) -> i32 {
-        let (xb, _) = x.as_chunks::<32>();
-        let (rb, _) = row.as_chunks::<32>();
-        let mut acc = _mm256_setzero_si256();
-        for (xs, w) in xb.iter().zip(rb) {
-            acc = step(acc, load_i8(xs), w);
+        // Fewer than four rows left: each with three empty companions.
+        let rows = rest.chunks_exact(inp.max(1));
+        let bias_rest = bs.remainder().as_chunks::<4>().0;
+        let scale_rest = ss.remainder().as_chunks::<4>().0;
+        for (((row, yv), b), s) in rows.zip(ys.into_remainder()).zip(bias_rest).zip(scale_rest) {
+            let one = |x: &[i8]| {
+                let [a, ..] = hsum4(dot4([row, row, row, row], x));
+                a.wrapping_add(rest_sum(row, x))
+            };
+            let mut acc = one(codes.pos);
+            if let Some(neg) = codes.neg {
+                acc = acc.wrapping_sub(one(neg));
+            }
+            *yv = kernel::finish_i8(acc, s, x_scale, b);
         }
-        hsum(acc).wrapping_add(tail(row, x, xb.len().saturating_mul(32)))
     }
 
     #[cfg(test)]
@@ -326,8 +361,10 @@ pub(crate) mod x86 {
             for &(out, inp) in &[
                 (1, 1),
                 (3, 7),
+                (4, 16),
                 (4, 32),
                 (5, 33),
+                (6, 48),
                 (9, 64),
                 (7, 100),
                 (64, 512),
@@ -387,6 +424,13 @@ pub(crate) mod x86 {
                     let mut quant = vec![0i8; crate::kernel::quant_len(inp)];
                     assert!(layer_i8(&w8, inp, &scales, &bias, &x, &mut quant, &mut yb));
                     assert_eq!(bits(&ya), bits(&yb), "i8 {out}x{inp} signed {signed}");
+                    // The row kernel alone, on the same codes.
+                    let mut quant = vec![0i8; crate::kernel::quant_len(inp)];
+                    let codes = split_codes(&x, xs, &mut quant);
+                    yb.fill(0.0);
+                    // SAFETY: AVX2 checked at the start of the test.
+                    unsafe { matvec_avx2(&w8, inp, &scales, &bias, xs, codes, &mut yb) };
+                    assert_eq!(bits(&ya), bits(&yb), "avx2 {out}x{inp} signed {signed}");
                 }
             }
         }
