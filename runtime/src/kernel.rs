@@ -674,7 +674,7 @@ mod tests {
         }
     }
 
-    /// All 2^32 values (about a minute in release): `cargo test --release -p pse-runtime --
+    /// All 2^32 values (~20 s in release): `cargo test --release -p pse-runtime --
     /// --ignored code_equals_reference_exhaustive`.
     #[test]
     #[ignore]
