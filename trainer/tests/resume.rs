@@ -4,52 +4,15 @@
 //! the term, and keeps its last good checkpoint.
 
 use pse_trainer::checkpoint::Checkpoint;
-use pse_trainer::idx::{Images, encode_images, encode_labels};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::synthetic_data;
 const BIN: &str = env!("CARGO_BIN_EXE_pse-trainer");
 const SIGKILL: i32 = 9;
-
-/// Writes an MNIST-shaped training set where class `c` is a bright 4×28 bar at rows
-/// `2c+2..2c+6` plus deterministic speckle (the data of `tests/cli.rs`).
-fn synthetic_data(dir: &Path, n: usize) {
-    let mnist = dir.join("mnist");
-    std::fs::create_dir_all(&mnist).unwrap();
-    let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-    let mut pixels = vec![0u8; n * 784];
-    for (i, &c) in labels.iter().enumerate() {
-        for r in 0..28 {
-            for col in 0..28 {
-                let on = r >= 2 * c as usize + 2 && r < 2 * c as usize + 6;
-                let h = ((i as u32).wrapping_mul(2654435761)
-                    ^ ((r * 28 + col) as u32).wrapping_mul(40503)
-                    ^ 1)
-                .wrapping_mul(2246822519);
-                let speckle = (h >> 28) as u8;
-                pixels[i * 784 + r * 28 + col] = if on { 230 + speckle } else { speckle * 3 };
-            }
-        }
-    }
-    let images = Images {
-        count: n,
-        rows: 28,
-        cols: 28,
-        pixels,
-    };
-    std::fs::write(
-        mnist.join("train-images-idx3-ubyte"),
-        encode_images(&images),
-    )
-    .unwrap();
-    std::fs::write(
-        mnist.join("train-labels-idx1-ubyte"),
-        encode_labels(&labels),
-    )
-    .unwrap();
-}
 
 /// `train` arguments for a small run of `steps` steps into `out`.
 fn train_args(out: &Path, data: &Path, steps: u64, every: u64, extra: &[&str]) -> Vec<String> {
@@ -132,7 +95,7 @@ fn kill(mut child: Child) -> bool {
 fn killed_and_resumed_run_ends_with_the_bytes_of_an_uninterrupted_one() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    synthetic_data(&data, 300);
+    synthetic_data(&data, 300, 10);
     let (whole, cut) = (tmp.path().join("whole"), tmp.path().join("cut"));
     let (steps, every) = (200, 10);
 
@@ -185,7 +148,7 @@ impl XorShift {
 fn kills_at_random_moments_never_damage_the_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    synthetic_data(&data, 300);
+    synthetic_data(&data, 300, 10);
     let (whole, cut) = (tmp.path().join("whole"), tmp.path().join("cut"));
     // A checkpoint every step: the kills often land inside a write.
     let (steps, every) = (60, 1);
@@ -245,7 +208,7 @@ fn kills_at_random_moments_never_damage_the_checkpoint() {
 fn divergence_names_step_and_term_and_keeps_the_last_good_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    synthetic_data(&data, 300);
+    synthetic_data(&data, 300, 10);
 
     // An absurd learning rate: the first update sends the weights to ~1e30.
     let first = tmp.path().join("first");
