@@ -15,6 +15,15 @@
 //! so host and device agree bit for bit. With one image the label is that image's posterior.
 //! The floor (default [`DEFAULT_VAR_FLOOR`]) keeps a label enrolled from near-identical
 //! images from becoming a spike that no other image of the class can reach.
+//!
+//! From a handful of images that variance is a poor estimate (one image gives only its own
+//! posterior variance, far narrower than a class). [`Enroller::finish_with_prior`] shrinks
+//! it toward a prior variance `p` (typically [`Model::mean_label_variance`], what the
+//! model's own classes look like) as if `w` more images had that variance:
+//!
+//! ```text
+//! var = max(floor, (n v + w p) / (n + w))        v = the estimate above
+//! ```
 
 use crate::labels::LabelGaussian;
 use crate::model::{Image, Scratch};
@@ -87,6 +96,36 @@ impl Enroller {
 
     /// The label Gaussian (see the module docs); `var_floor` must be positive and finite.
     pub fn finish(&self, var_floor: f32) -> Result<LabelGaussian, Error> {
+        self.finish_impl(var_floor, None)
+    }
+
+    /// The label Gaussian with its variance shrunk toward `prior_var` (length `d`, positive
+    /// and finite) with the weight of `prior_weight` images (finite, `>= 0`; 0 gives
+    /// [`Enroller::finish`]); see the module docs.
+    pub fn finish_with_prior(
+        &self,
+        var_floor: f32,
+        prior_var: &[f32],
+        prior_weight: f32,
+    ) -> Result<LabelGaussian, Error> {
+        if prior_var.len() != self.dim {
+            return Err(Error::WrongInputLength {
+                expected: self.dim,
+                got: prior_var.len(),
+            });
+        }
+        let usable = |p: &f32| *p > 0.0 && p.is_finite();
+        if !(prior_weight >= 0.0 && prior_weight.is_finite() && prior_var.iter().all(usable)) {
+            return Err(Error::InvalidPrior);
+        }
+        self.finish_impl(var_floor, Some((prior_var, prior_weight)))
+    }
+
+    fn finish_impl(
+        &self,
+        var_floor: f32,
+        prior: Option<(&[f32], f32)>,
+    ) -> Result<LabelGaussian, Error> {
         if !(var_floor > 0.0 && var_floor.is_finite()) {
             return Err(Error::InvalidVarianceFloor);
         }
@@ -95,8 +134,17 @@ impl Enroller {
         }
         let n = self.n as f32;
         let mut logvar = [0.0f32; MAX_LATENT];
-        for ((lv, m2), vs) in logvar.iter_mut().zip(&self.m2).zip(&self.var_sum) {
-            let var = *vs / n + *m2 / n;
+        for (i, ((lv, m2), vs)) in logvar
+            .iter_mut()
+            .zip(&self.m2)
+            .zip(&self.var_sum)
+            .enumerate()
+        {
+            let mut var = *vs / n + *m2 / n;
+            if let Some((p, w)) = prior {
+                let pv = p.get(i).copied().unwrap_or(var);
+                var = (n * var + w * pv) / (n + w);
+            }
             *lv = libm::logf(if var > var_floor { var } else { var_floor });
         }
         let d = self.dim;
@@ -201,6 +249,34 @@ impl Model<'_> {
         })
     }
 
+    /// The mean over the model's labels of each dimension's variance `expf(logvar)`: a
+    /// prior for [`Enroller::finish_with_prior`]. Writes `d` values into `out`
+    /// ([`Error::NoSamples`] when the model has no labels).
+    pub fn mean_label_variance(&self, out: &mut [f32]) -> Result<(), Error> {
+        let d = self.latent_dim();
+        if out.len() != d {
+            return Err(Error::WrongOutputLength {
+                expected: d,
+                got: out.len(),
+            });
+        }
+        let n = self.label_count();
+        if n == 0 {
+            return Err(Error::NoSamples);
+        }
+        out.fill(0.0);
+        for i in 0..n {
+            let g = self.label(i)?;
+            for (o, lv) in out.iter_mut().zip(g.logvar()) {
+                *o += libm::expf(*lv);
+            }
+        }
+        for o in out.iter_mut() {
+            *o /= n as f32;
+        }
+        Ok(())
+    }
+
     /// Encodes `image` and adds it to `enroller`.
     pub fn enroll_image<'x>(
         &self,
@@ -268,6 +344,66 @@ mod tests {
         assert!(matches!(
             Enroller::new(65),
             Err(Error::DimensionOutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn prior_shrinks_the_variance() {
+        let a = ([0.0f32, 0.0], [libm::logf(0.5), 0.0]);
+        let e = {
+            let mut e = Enroller::new(2).unwrap();
+            e.add(&a.0, &a.1).unwrap();
+            e
+        };
+        // One image of variance (0.5, 1) and a prior (2, 1) worth three images:
+        // (1·0.5 + 3·2) / 4 = 1.625 and (1 + 3) / 4 = 1.
+        let g = e.finish_with_prior(1e-3, &[2.0, 1.0], 3.0).unwrap();
+        assert!((libm::expf(g.logvar()[0]) - 1.625).abs() < 1e-6);
+        assert_eq!(g.logvar()[1], 0.0);
+        assert_eq!(g.mu(), &[0.0, 0.0]);
+        let plain = e.finish(1e-3).unwrap();
+        let zero = e.finish_with_prior(1e-3, &[2.0, 1.0], 0.0).unwrap();
+        assert_eq!(zero.logvar(), plain.logvar());
+        for (prior, w) in [
+            (&[2.0f32, 1.0][..], -1.0),
+            (&[2.0, 1.0], f32::INFINITY),
+            (&[0.0, 1.0], 1.0),
+            (&[f32::NAN, 1.0], 1.0),
+        ] {
+            assert_eq!(
+                e.finish_with_prior(1e-3, prior, w),
+                Err(Error::InvalidPrior)
+            );
+        }
+        assert_eq!(
+            e.finish_with_prior(1e-3, &[1.0], 1.0),
+            Err(Error::WrongInputLength {
+                expected: 2,
+                got: 1
+            })
+        );
+    }
+
+    #[test]
+    fn mean_label_variance_of_the_identity_model() {
+        let m = identity_model(Encoding::F32);
+        let blob = m.blob();
+        let model = Model::from_bytes(&blob).unwrap();
+        let d = model.latent_dim();
+        let mut want = [0.0f32; MAX_LATENT];
+        for i in 0..model.label_count() {
+            for (w, lv) in want.iter_mut().zip(model.label(i).unwrap().logvar()) {
+                *w += libm::expf(*lv) / model.label_count() as f32;
+            }
+        }
+        let mut got = [0.0f32; MAX_LATENT];
+        model.mean_label_variance(&mut got[..d]).unwrap();
+        for (g, w) in got[..d].iter().zip(&want[..d]) {
+            assert!((g - w).abs() <= 1e-6 * w.abs(), "{g} vs {w}");
+        }
+        assert!(matches!(
+            model.mean_label_variance(&mut got[..d + 1]),
+            Err(Error::WrongOutputLength { .. })
         ));
     }
 

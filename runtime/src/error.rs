@@ -251,6 +251,9 @@ pub enum Error {
     NoSamples,
     /// The variance floor is not a positive finite number.
     InvalidVarianceFloor,
+    /// An enrollment prior is unusable: its weight is negative or not finite, or a prior
+    /// variance is not a positive finite number.
+    InvalidPrior,
 
     // ---- writing blobs ----
     /// An output buffer is too small.
@@ -359,6 +362,10 @@ impl fmt::Display for Error {
             Error::InvalidVarianceFloor => {
                 write!(f, "variance floor must be positive and finite")
             }
+            Error::InvalidPrior => write!(
+                f,
+                "enrollment prior needs a finite weight >= 0 and positive finite variances"
+            ),
             Error::BufferTooSmall { needed, got } => {
                 write!(f, "buffer has {got} bytes, needs {needed}")
             }
@@ -459,6 +466,7 @@ mod tests {
             Error::TableFull { capacity: 4 },
             Error::NoSamples,
             Error::InvalidVarianceFloor,
+            Error::InvalidPrior,
             Error::BufferTooSmall { needed: 9, got: 1 },
             Error::Encode,
             Error::NonFinite,
