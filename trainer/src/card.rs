@@ -58,6 +58,9 @@ pub struct Training {
     pub steps: u64,
     /// Label encoding the label encoder saw.
     pub labels: LabelKind,
+    /// Classes kept out of training (`train --leave-out`): the model never saw them.
+    #[serde(default)]
+    pub left_out: Vec<String>,
 }
 
 /// The encoding of every layer that has weights.
@@ -162,6 +165,11 @@ impl ModelCard {
                 seed: cfg.seed,
                 steps: ck.step,
                 labels: cfg.labels,
+                left_out: cfg
+                    .left_out
+                    .iter()
+                    .map(|&c| cfg.dataset.label_names()[c as usize].to_string())
+                    .collect(),
             },
             float_metrics,
             runtime_test,

@@ -2,6 +2,8 @@
 //!
 //! File layout: `PSECKPT\0` | format version `u32` LE | payload length `u64` LE |
 //! CRC-32 of the payload `u32` LE | postcard payload ([`Checkpoint`]).
+//!
+//! Versions: 1 had no [`RunConfig::left_out`]; it is read as a run that left nothing out.
 
 use crate::adam::Adam;
 use crate::data::Dataset;
@@ -14,10 +16,10 @@ use std::path::{Path, PathBuf};
 
 /// The first eight bytes of every checkpoint file.
 pub const MAGIC: &[u8; 8] = b"PSECKPT\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 #[cfg(test)]
-const PINNED: (usize, u32) = (1440, 301358749);
+const PINNED: (usize, u32) = (1442, 1080651973);
 
 /// Labels given to the label encoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -40,6 +42,10 @@ pub struct RunConfig {
     pub seed: u64,
     /// The recipe.
     pub recipe: Recipe,
+    /// Class ids kept out of training (ascending): the model never sees their images, so
+    /// their labels can be enrolled later (`pse-trainer enroll`). Empty for a normal run.
+    #[serde(default)]
+    pub left_out: Vec<u8>,
 }
 
 /// A training state.
@@ -53,6 +59,50 @@ pub struct Checkpoint {
     pub params: Vec<f32>,
     /// Optimiser state.
     pub adam: Adam,
+}
+
+/// Format version 1: [`RunConfig`] without `left_out`.
+#[derive(Deserialize)]
+struct RunConfigV1 {
+    dataset: Dataset,
+    arch: Arch,
+    labels: LabelKind,
+    seed: u64,
+    recipe: Recipe,
+}
+
+/// Format version 1 of [`Checkpoint`].
+#[derive(Deserialize)]
+struct CheckpointV1 {
+    config: RunConfigV1,
+    step: u64,
+    params: Vec<f32>,
+    adam: Adam,
+}
+
+impl From<CheckpointV1> for Checkpoint {
+    fn from(c: CheckpointV1) -> Checkpoint {
+        let RunConfigV1 {
+            dataset,
+            arch,
+            labels,
+            seed,
+            recipe,
+        } = c.config;
+        Checkpoint {
+            config: RunConfig {
+                dataset,
+                arch,
+                labels,
+                seed,
+                recipe,
+                left_out: Vec::new(),
+            },
+            step: c.step,
+            params: c.params,
+            adam: c.adam,
+        }
+    }
 }
 
 /// A checkpoint could not be read or written.
@@ -97,9 +147,9 @@ impl Checkpoint {
             return Err(bad("wrong magic (not a pse-trainer checkpoint)".into()));
         }
         let version = u32::from_le_bytes(b[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
+        if !(1..=VERSION).contains(&version) {
             return Err(bad(format!(
-                "format version {version}, this build reads {VERSION}"
+                "format version {version}, this build reads 1 to {VERSION}"
             )));
         }
         let len = u64::from_le_bytes(b[12..20].try_into().expect("8 bytes"));
@@ -114,8 +164,12 @@ impl Checkpoint {
         if crc32fast::hash(payload) != crc {
             return Err(bad("CRC mismatch (the file is damaged)".into()));
         }
-        let ck: Checkpoint =
-            postcard::from_bytes(payload).map_err(|e| bad(format!("payload: {e}")))?;
+        let ck: Checkpoint = if version == 1 {
+            postcard::from_bytes::<CheckpointV1>(payload).map(Checkpoint::from)
+        } else {
+            postcard::from_bytes(payload)
+        }
+        .map_err(|e| bad(format!("payload: {e}")))?;
         let n = crate::model::Net::new(ck.config.arch).n_params();
         if ck.params.len() != n || ck.adam.m.len() != n || ck.adam.v.len() != n {
             return Err(bad(format!(
@@ -187,6 +241,7 @@ mod tests {
                 labels: LabelKind::OneHot,
                 seed: 9,
                 recipe: Recipe::paper(),
+                left_out: vec![4],
             },
             step: 17,
             params: (0..n).map(|i| i as f32 * 0.5).collect(),
@@ -213,12 +268,52 @@ mod tests {
     #[test]
     fn layout_is_pinned_to_the_format_version() {
         let bytes = tiny().to_bytes();
-        assert_eq!(VERSION, 1);
+        assert_eq!(VERSION, 2);
         assert_eq!(
             (bytes.len(), crc32fast::hash(&bytes)),
             PINNED,
             "checkpoint layout changed: bump VERSION"
         );
+    }
+
+    /// A version-1 file (written before `left_out` existed) reads as a run that left
+    /// nothing out.
+    #[test]
+    fn version_1_is_migrated() {
+        #[derive(Serialize)]
+        struct V1<'a> {
+            dataset: Dataset,
+            arch: Arch,
+            labels: LabelKind,
+            seed: u64,
+            recipe: &'a Recipe,
+            step: u64,
+            params: &'a [f32],
+            adam: &'a Adam,
+        }
+        let mut want = tiny();
+        want.config.left_out.clear();
+        let c = &want.config;
+        let payload = postcard::to_allocvec(&V1 {
+            dataset: c.dataset,
+            arch: c.arch,
+            labels: c.labels,
+            seed: c.seed,
+            recipe: &c.recipe,
+            step: want.step,
+            params: &want.params,
+            adam: &want.adam,
+        })
+        .unwrap();
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&1u32.to_le_bytes());
+        b.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        b.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        b.extend_from_slice(&payload);
+        assert_eq!(Checkpoint::from_bytes(Path::new("v1"), &b).unwrap(), want);
+        b[8] = 3;
+        let e = Checkpoint::from_bytes(Path::new("v3"), &b).unwrap_err();
+        assert!(e.to_string().contains("version 3"), "{e}");
     }
 
     #[test]

@@ -39,6 +39,23 @@ impl Dataset {
         }
     }
 
+    /// The class `arg` names: a class name (ignoring ASCII case) or a 0-based index; the
+    /// error says what the names are.
+    pub fn class_named(self, arg: &str) -> Result<usize, String> {
+        let names = self.label_names();
+        names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(arg))
+            .or_else(|| arg.parse::<usize>().ok().filter(|&i| i < names.len()))
+            .ok_or_else(|| {
+                format!(
+                    "{self} has no such class; give a name ({}) or an index 0..{}",
+                    names.join(", "),
+                    names.len()
+                )
+            })
+    }
+
     /// Short name used in file names and tables.
     pub fn name(self) -> &'static str {
         match self {
@@ -102,6 +119,20 @@ impl Labelled {
     /// True when there are no examples.
     pub fn is_empty(&self) -> bool {
         self.y.is_empty()
+    }
+
+    /// The examples whose class is not in `classes` (in their order).
+    pub fn without_classes(self, classes: &[u8]) -> Labelled {
+        if classes.is_empty() {
+            return self;
+        }
+        let rows: Vec<usize> = (0..self.len())
+            .filter(|&i| !classes.contains(&self.y[i]))
+            .collect();
+        Labelled {
+            x: self.x.select(ndarray::Axis(0), &rows),
+            y: rows.iter().map(|&i| self.y[i]).collect(),
+        }
     }
 
     /// Splits off the last `n` examples (for a held-out validation set).
@@ -185,4 +216,23 @@ pub fn load(data_dir: &Path, dataset: Dataset, split: Split) -> Result<Labelled,
     let x = Array2::from_shape_vec((images.count, PIXELS), to_unit(&images.pixels))
         .map_err(|e| DataError::Unexpected(e.to_string()))?;
     Ok(Labelled { x, y: labels })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_classes_keeps_order_and_rows() {
+        let x = Array2::from_shape_fn((5, 2), |(i, j)| (10 * i + j) as f32);
+        let d = Labelled {
+            x,
+            y: vec![3, 7, 1, 7, 2],
+        };
+        let kept = d.clone().without_classes(&[7]);
+        assert_eq!(kept.y, vec![3, 1, 2]);
+        assert_eq!(kept.x.column(0).to_vec(), vec![0.0, 20.0, 40.0]);
+        assert_eq!(d.clone().without_classes(&[]).y, d.y);
+        assert!(d.without_classes(&[1, 2, 3, 7]).is_empty());
+    }
 }

@@ -67,6 +67,18 @@ impl InputFile {
         ))
     }
 
+    /// Reads every file of `paths` ([`InputFile::read`]) for a model whose images are
+    /// `(width, height)`; the first bad file is the error.
+    pub fn read_all(
+        paths: &[PathBuf],
+        (width, height): (usize, usize),
+    ) -> Result<Vec<InputFile>, String> {
+        paths
+            .iter()
+            .map(|p| InputFile::read(p, width, height))
+            .collect()
+    }
+
     /// Number of images in the file.
     pub fn len(&self) -> usize {
         match self {

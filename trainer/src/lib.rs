@@ -9,6 +9,7 @@ pub mod card;
 pub mod checkpoint;
 pub mod data;
 pub mod dense;
+pub mod enroll;
 pub mod eval;
 pub mod export;
 #[cfg(test)]

@@ -51,6 +51,13 @@ enum Command {
     Annotate(host_commands::AnnotateArgs),
     /// Draw images of a label with a blob through pse-runtime, as a PNG grid.
     Generate(host_commands::GenerateArgs),
+    /// Add a label to a blob, learnt from a few images through pse-runtime's enrollment
+    /// (the device's arithmetic): a new class without retraining.
+    Enroll(host_commands::EnrollArgs),
+    /// Measure enrollment: enroll a class the blob lacks from a few random training images
+    /// of it, several times, and compare test-set annotation accuracy before and after
+    /// (the class itself and every other class).
+    EnrollEval(host_commands::EnrollEvalArgs),
 }
 
 #[derive(Args)]
@@ -172,6 +179,11 @@ struct TrainArgs {
     /// Override how many training images are held out for validation.
     #[arg(long)]
     holdout: Option<usize>,
+    /// Keep these classes (names or 0-based indices; comma-separated or repeated) out of
+    /// training: their images are never seen, so their labels can be enrolled afterwards
+    /// from a few images (`pse-trainer enroll`), e.g. `--leave-out seven`.
+    #[arg(long, value_delimiter = ',', value_name = "LABEL")]
+    leave_out: Vec<String>,
     /// Run folder to create (or to continue, with --resume).
     #[arg(long)]
     out: PathBuf,
@@ -236,11 +248,29 @@ fn recipe_of(a: &TrainArgs) -> Recipe {
     r
 }
 
+/// The class ids `--leave-out` names (sorted, without repeats); every class may not go.
+fn left_out(dataset: Dataset, args: &[String]) -> Result<Vec<u8>, String> {
+    let mut ids = Vec::new();
+    for arg in args {
+        let id = dataset
+            .class_named(arg)
+            .map_err(|e| format!("--leave-out {arg}: {e}"))?;
+        ids.push(id as u8);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() == dataset.label_names().len() {
+        return Err("--leave-out names every class: nothing would be left to train on".into());
+    }
+    Ok(ids)
+}
+
 fn run_train(a: TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
     if !(a.lr.unwrap_or(1e-3) > 0.0 && a.lr.unwrap_or(1e-3).is_finite()) {
         return Err("--lr must be a positive number".into());
     }
     let classes = a.dataset.label_names().len();
+    let left_out = left_out(a.dataset, &a.leave_out)?;
     let cfg = RunConfig {
         dataset: a.dataset,
         arch: Arch {
@@ -254,6 +284,7 @@ fn run_train(a: TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
         labels: a.labels,
         seed: a.seed,
         recipe: recipe_of(&a),
+        left_out,
     };
     let opts = TrainOptions {
         data_dir: a.data.data.clone(),
@@ -417,6 +448,8 @@ fn main() -> ExitCode {
         Command::Score(a) => host_commands::run_score(a),
         Command::Annotate(a) => host_commands::run_annotate(a),
         Command::Generate(a) => host_commands::run_generate(a),
+        Command::Enroll(a) => host_commands::run_enroll(a),
+        Command::EnrollEval(a) => host_commands::run_enroll_eval(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -435,6 +435,7 @@ mod tests {
                 labels: LabelKind::OneHot,
                 seed: 1,
                 recipe: Recipe::paper(),
+                left_out: Vec::new(),
             },
             step: 42,
             adam: Adam::new(params.len()),

@@ -19,6 +19,8 @@ pub enum Stream {
     Noise = 3,
     /// Evaluation sampling.
     Eval = 4,
+    /// Which images an enrollment draws.
+    Enroll = 5,
 }
 
 fn mix(mut z: u64) -> u64 {

@@ -136,10 +136,13 @@ pub fn label_table(cfg: &RunConfig) -> Array2<f32> {
     one_hot_table(cfg.arch.classes)
 }
 
-/// Loads the training split minus the held-out tail.
+/// Loads the training split minus the held-out tail and minus the left-out classes.
 pub fn training_set(data_dir: &Path, cfg: &RunConfig) -> Result<Labelled, DataError> {
     let all = data::load(data_dir, cfg.dataset, Split::Train)?;
-    Ok(all.split_tail(cfg.recipe.holdout).0)
+    Ok(all
+        .split_tail(cfg.recipe.holdout)
+        .0
+        .without_classes(&cfg.left_out))
 }
 
 /// Trains (or resumes) a run; returns the final checkpoint, also saved in the run folder.
@@ -190,6 +193,13 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
     };
 
     let train = training_set(&opts.data_dir, &cfg).map_err(TrainError::Data)?;
+    if train.is_empty() {
+        return Err(TrainError::Data(DataError::Unexpected(format!(
+            "no training images are left after the held-out tail ({} images) and the \
+             left-out classes ({:?})",
+            cfg.recipe.holdout, cfg.left_out
+        ))));
+    }
     let labels = label_table(&cfg);
     let r = cfg.recipe.clone();
     let (b, d) = (r.batch, cfg.arch.latent);

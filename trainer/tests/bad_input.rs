@@ -50,6 +50,7 @@ fn small_image_blob() -> Vec<u8> {
             labels: LabelKind::OneHot,
             seed: 1,
             recipe: Recipe::paper(),
+            left_out: Vec::new(),
         },
         step: 0,
         params,
@@ -105,6 +106,9 @@ fn setup() -> Fixture {
         "--data",
         &data,
     ]);
+    #[rustfmt::skip]
+    ok(&["export", &run, "--weights", "i8", "--without-label", "one", "-o", &fx.p("no1.pse"),
+         "--data", &data]);
     write_gray_png(&fx.tmp.path().join("ok.png"), 28, 28);
 
     // Damaged and foreign files.
@@ -116,9 +120,9 @@ fn setup() -> Fixture {
     let last = flipped.len() - 1;
     flipped[last] ^= 4;
     fx.write("flipped-run/checkpoint.bin", &flipped);
-    let mut v2 = ck.clone();
-    v2[8] = 2;
-    fx.write("v2-run/checkpoint.bin", &v2);
+    let mut v9 = ck.clone();
+    v9[8] = 9;
+    fx.write("v9-run/checkpoint.bin", &v9);
     fx.write("blob-run/checkpoint.bin", &blob);
     fx.write("truncated.pse", &blob[..blob.len() / 2]);
     let mut flipped = blob.clone();
@@ -195,7 +199,7 @@ fn every_command_refuses_bad_input_with_one_clear_line() {
         case("truncated checkpoint (export)", &["export", &p("truncated-run"), "--weights", "f32", "-o", &p("x.pse"), "--data", &data], &["not a usable checkpoint"]),
         case("truncated checkpoint (train --resume)", &["train", "--out", &p("truncated-run"), "--resume", "--data", &data], &["not a usable checkpoint"]),
         case("bit-flipped checkpoint", &["eval", &p("flipped-run"), "--data", &data], &["not a usable checkpoint: CRC mismatch (the file is damaged)"]),
-        case("checkpoint of another format version", &["plot", &p("v2-run"), "--data", &data], &["not a usable checkpoint: format version 2, this build reads 1"]),
+        case("checkpoint of another format version", &["plot", &p("v9-run"), "--data", &data], &["not a usable checkpoint: format version 9, this build reads 1 to 2"]),
         case("a blob where a checkpoint belongs", &["eval", &p("blob-run"), "--data", &data], &["not a usable checkpoint: wrong magic (not a pse-trainer checkpoint)"]),
         // Blobs.
         case("missing blob", &["score", "--model", &p("none.pse"), "--data", &data], &["none.pse: No such file or directory"]),
@@ -227,6 +231,16 @@ fn every_command_refuses_bad_input_with_one_clear_line() {
         case("negative learning rate", &["train", "--out", &p("new"), "--lr", "-1", "--data", &data], &["--lr must be a positive number"]),
         case("existing run without --resume", &["train", "--latent", "2", "--steps", "10", "--batch", "10", "--holdout", "20", "--out", &run, "--data", &data], &["already holds a run: pass --resume to continue it"]),
         case("--resume with other options", &["train", "--latent", "3", "--out", &run, "--resume", "--data", &data], &["was started with other options than these (see its config.json)"]),
+        case("unknown class to leave out of training", &["train", "--out", &p("new"), "--leave-out", "eleven", "--data", &data], &["--leave-out eleven: mnist has no such class; give a name (zero, one"]),
+        case("every class left out of training", &["train", "--out", &p("new"), "--leave-out", "0,1,2,3,4,5,6,7,8,9", "--data", &data], &["--leave-out names every class"]),
+        case("enroll a label the blob has", &["enroll", "--model", &model, "--label", "one", "-o", &p("x.pse"), &p("ok.png")], &["already has a label named \"one\""]),
+        case("enroll from a PNG of the wrong size", &["enroll", "--model", &p("no1.pse"), "--label", "one", "-o", &p("x.pse"), &p("small.png")], &["small.png", "10x12", "28x28"]),
+        case("enroll with a zero variance floor", &["enroll", "--model", &p("no1.pse"), "--label", "one", "--var-floor", "0", "-o", &p("x.pse"), &p("ok.png")], &["--var-floor 0: must be a positive number"]),
+        case("enroll with a NaN prior weight", &["enroll", "--model", &p("no1.pse"), "--label", "one", "--prior-weight", "NaN", "-o", &p("x.pse"), &p("ok.png")], &["--prior-weight NaN: must be a number >= 0"]),
+        case("enroll into a damaged blob", &["enroll", "--model", &p("flipped.pse"), "--label", "one", "-o", &p("x.pse"), &p("ok.png")], &["CrcMismatch"]),
+        case("enroll-eval a class the blob has", &["enroll-eval", "--model", &model, "--class", "one", "--data", &data], &["already has the label \"one\": export it with --without-label one"]),
+        case("enroll-eval an unknown class", &["enroll-eval", "--model", &p("no1.pse"), "--class", "eleven", "--data", &data], &["--class eleven: mnist has no such class"]),
+        case("enroll-eval more shots than images", &["enroll-eval", "--model", &p("no1.pse"), "--class", "one", "--shots", "500", "--data", &data], &["20 images of \"one\" to draw from, 500 asked for"]),
         case("summarize a run without metrics", &["summarize", &run], &["metrics.json: No such file or directory", "(run `pse-trainer eval"]),
     ];
 
