@@ -132,14 +132,9 @@ pub struct EstimateArgs {
     /// Shrink the variance estimated from the images toward the mean variance of the
     /// model's own labels, weighted as this many images (0: no shrinkage). A few images
     /// alone underestimate how wide a class is.
-    #[arg(long, default_value_t = DEFAULT_PRIOR_WEIGHT)]
+    #[arg(long, default_value_t = enroll::DEFAULT_PRIOR_WEIGHT)]
     pub prior_weight: f32,
 }
-
-/// Default of `--prior-weight`: chosen by re-enrolling "two" and "four" (5 images, 10
-/// draws) into a model that knows every other digit: 0 → 77 %, 5 → 88–91 %, 10 → 88–92 %,
-/// 20 → 87–92 % annotation accuracy on their test images.
-pub const DEFAULT_PRIOR_WEIGHT: f32 = 10.0;
 
 impl EstimateArgs {
     fn estimate(&self) -> Result<enroll::Estimate, String> {
@@ -475,6 +470,16 @@ pub fn run_enroll_eval(a: EnrollEvalArgs) -> Result<(), Box<dyn Error>> {
     let class = dataset
         .class_named(&a.class)
         .map_err(|e| format!("--class {}: {e}", a.class))?;
+    if model.label_index(names[class]).is_some() {
+        return Err(format!(
+            "{}: already has the label {:?}; export the run with --without-label {} to \
+             measure enrolling it",
+            a.model.display(),
+            names[class],
+            names[class]
+        )
+        .into());
+    }
     let plan = Plan {
         class,
         name: names[class].to_string(),

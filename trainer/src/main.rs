@@ -334,6 +334,20 @@ fn run_eval(a: EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     let out = a.run.join("metrics.json");
     write_atomic(&out, &json).map_err(|e| format!("{}: {e}", out.display()))?;
     println!("{}", eval::table(&m));
+    if !ck.config.left_out.is_empty() {
+        let names = ck.config.dataset.label_names();
+        let left: Vec<&str> = ck
+            .config
+            .left_out
+            .iter()
+            .map(|&c| names[c as usize])
+            .collect();
+        println!(
+            "note: {} left out of training (--leave-out): those labels are untrained, so \
+             these figures do not compare with the paper's; see `pse-trainer enroll-eval`",
+            left.join(", ")
+        );
+    }
     eprintln!(
         "evaluated in {:.1} s; metrics written to {}",
         t0.elapsed().as_secs_f64(),

@@ -238,7 +238,7 @@ fn every_command_refuses_bad_input_with_one_clear_line() {
         case("enroll with a zero variance floor", &["enroll", "--model", &p("no1.pse"), "--label", "one", "--var-floor", "0", "-o", &p("x.pse"), &p("ok.png")], &["--var-floor 0: must be a positive number"]),
         case("enroll with a NaN prior weight", &["enroll", "--model", &p("no1.pse"), "--label", "one", "--prior-weight", "NaN", "-o", &p("x.pse"), &p("ok.png")], &["--prior-weight NaN: must be a number >= 0"]),
         case("enroll into a damaged blob", &["enroll", "--model", &p("flipped.pse"), "--label", "one", "-o", &p("x.pse"), &p("ok.png")], &["CrcMismatch"]),
-        case("enroll-eval a class the blob has", &["enroll-eval", "--model", &model, "--class", "one", "--data", &data], &["already has the label \"one\": export it with --without-label one"]),
+        case("enroll-eval a class the blob has", &["enroll-eval", "--model", &model, "--class", "one", "--data", &data], &["m.pse: already has the label \"one\"; export the run with --without-label one"]),
         case("enroll-eval an unknown class", &["enroll-eval", "--model", &p("no1.pse"), "--class", "eleven", "--data", &data], &["--class eleven: mnist has no such class"]),
         case("enroll-eval more shots than images", &["enroll-eval", "--model", &p("no1.pse"), "--class", "one", "--shots", "500", "--data", &data], &["20 images of \"one\" to draw from, 500 asked for"]),
         case("summarize a run without metrics", &["summarize", &run], &["metrics.json: No such file or directory", "(run `pse-trainer eval"]),
