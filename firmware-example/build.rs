@@ -57,11 +57,14 @@ fn main() {
          pub const PIXELS: usize = {};\n\
          /// Image width.\n\
          pub const WIDTH: usize = {w};\n\
+         /// Latent dimension `d`.\n\
+         pub const LATENT: usize = {};\n\
          /// File name of the linked blob.\n\
          pub const BLOB_NAME: &str = {:?};\n",
         need.f32s,
         need.i8s.max(1),
         w * h,
+        model.latent_dim(),
         file_name(&blob_path),
     );
     fs::write(out.join("model_consts.rs"), consts).expect("write model_consts.rs");

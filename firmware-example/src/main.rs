@@ -1,7 +1,9 @@
 //! pse-runtime on a Cortex-M4F: annotates 100 MNIST test digits, generates a digit per label
-//! (its mean and one seeded sample), and reports every result, its cost and the memory used
-//! as machine-readable lines over semihosting. `README.md` describes the lines; the host test
-//! (`tests/tests/firmware.rs`) recomputes every one of them with the host runtime, bit for bit.
+//! (its mean and one seeded sample), enrolls a new label on the device from the first five
+//! 7s (no retraining) and annotates the 100 digits again with it, and reports every result,
+//! its cost and the memory used as machine-readable lines over semihosting. `README.md`
+//! describes the lines; the host test (`tests/tests/firmware.rs`) recomputes every one of them
+//! with the host runtime, bit for bit.
 //!
 //! Exit status (semihosting): 0 when everything ran, 1 on any failure — a runtime error, a
 //! panic, a HardFault or any other unexpected exception.
@@ -17,11 +19,12 @@ use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use cortex_m_semihosting::hio;
 use panic_semihosting as _;
-use pse_runtime::{AnnotateOut, Error, Model, Sample, Scratch, Verdict};
+use pse_runtime::enroll::DEFAULT_VAR_FLOOR;
+use pse_runtime::{AnnotateOut, Enroller, Error, LabelTable, Model, Sample, Scratch, Verdict};
 
 use line::Line;
 
-// SCRATCH_F32, SCRATCH_I8, PIXELS, WIDTH, BLOB_NAME: sized by build.rs from the linked blob.
+// SCRATCH_F32, SCRATCH_I8, PIXELS, WIDTH, LATENT, BLOB_NAME: build.rs, from the linked blob.
 include!(concat!(env!("OUT_DIR"), "/model_consts.rs"));
 
 /// `include_bytes!` data is only byte-aligned; the runtime does not need more (it reads every
@@ -41,6 +44,14 @@ const LABELS_HEADER: usize = 8;
 
 /// Each label is generated from its mean and from the seed `SEED_BASE + label`.
 const SEED_BASE: u64 = 1000;
+
+/// The enrolled label: the first `ENROLL_SHOTS` images of class `ENROLL_CLASS` (in index
+/// order), with the host command's defaults (`pse-trainer enroll`): variance floor
+/// `DEFAULT_VAR_FLOOR`, variance shrunk toward the model's mean label variance with the
+/// weight of `PRIOR_WEIGHT` images.
+const ENROLL_CLASS: u8 = 7;
+const ENROLL_SHOTS: usize = 5;
+const PRIOR_WEIGHT: f32 = 10.0;
 
 /// SysTick counts down from this value on the core clock (24 bits).
 const SYST_RELOAD: u32 = 0x00ff_ffff;
@@ -157,6 +168,8 @@ fn infer(line: &mut Line, model: &Model<'_>) -> Result<(), Failure> {
     report_stack(line, "ANNOTATE");
     generate_all(line, model, &mut bufs)?;
     report_stack(line, "GENERATE");
+    enroll(line, model, &mut bufs)?;
+    report_stack(line, "ENROLL");
     Ok(())
 }
 
@@ -168,7 +181,11 @@ fn load(line: &mut Line) -> Result<Model<'static>, Failure> {
     let model = Model::from_bytes(blob).map_err(ctx("Model::from_bytes"))?;
     let load_ticks = cost_stop(t0);
     let need = model.scratch_len();
-    if need.f32s > SCRATCH_F32 || need.i8s > SCRATCH_I8 || model.pixels() != PIXELS {
+    if need.f32s > SCRATCH_F32
+        || need.i8s > SCRATCH_I8
+        || model.pixels() != PIXELS
+        || model.latent_dim() != LATENT
+    {
         return Err(Failure(
             "model does not match the sizes build.rs computed",
             None,
@@ -196,19 +213,12 @@ fn load(line: &mut Line) -> Result<Model<'static>, Failure> {
 fn annotate_all(line: &mut Line, model: &Model<'_>, bufs: &mut Buffers) -> Result<(), Failure> {
     let mut scratch = Scratch::new(&mut bufs.act, &mut bufs.quant);
     let mut ann = AnnotateOut::new();
-    let n_images = idx_count(IMAGES).ok_or(Failure("bad image file", None))?;
-    let n_labels = idx_count(LABELS).ok_or(Failure("bad label file", None))?;
-    if n_images != n_labels || IMAGES.len() != IMAGES_HEADER + n_images * PIXELS {
-        return Err(Failure("image and label files disagree", None));
-    }
+    let n_images = image_count()?;
     let mut correct = 0u64;
     let mut total_ticks = 0u64;
     for i in 0..n_images {
-        let start = IMAGES_HEADER + i * PIXELS;
-        let image = IMAGES
-            .get(start..start + PIXELS)
-            .ok_or(Failure("image out of range", None))?;
-        let truth = LABELS.get(LABELS_HEADER + i).copied().unwrap_or(0xff);
+        let image = image(i)?;
+        let truth = truth(i);
         let t0 = cost_start();
         let verdict = model
             .annotate(image, &[], &mut scratch, &mut ann)
@@ -300,6 +310,184 @@ fn generate_all(line: &mut Line, model: &Model<'_>, bufs: &mut Buffers) -> Resul
     line.push_dec(total_ticks);
     line.flush();
     Ok(())
+}
+
+/// Enrolls a label from a few images, then annotates every image with it (`ENROLL`,
+/// `COST ENROLL`, `ANNX`, `ACCX`). The table holding it is the only extra memory that stays.
+#[inline(never)]
+fn enroll(line: &mut Line, model: &Model<'_>, bufs: &mut Buffers) -> Result<(), Failure> {
+    let mut table = LabelTable::<1>::new();
+    enroll_label(line, model, bufs, &mut table)?;
+    annotate_extra(line, model, bufs, &table)
+}
+
+/// Enrolls the first `ENROLL_SHOTS` images of class `ENROLL_CLASS` into a label Gaussian and
+/// adds it to `table`: `ENROLL` and `COST ENROLL`.
+///
+/// The enroller stays in this frame; encoding ([`enroll_images`]) and finishing
+/// ([`finish_label`]) run in frames of their own, so the encoder's deep stack and the ~1.9 KB
+/// of temporaries of `finish_with_prior` are never on the stack at the same time.
+#[inline(never)]
+fn enroll_label(
+    line: &mut Line,
+    model: &Model<'_>,
+    bufs: &mut Buffers,
+    table: &mut LabelTable<1>,
+) -> Result<(), Failure> {
+    let mut used = [0usize; ENROLL_SHOTS];
+    let mut count = 0;
+    for i in 0..image_count()? {
+        if truth(i) != ENROLL_CLASS {
+            continue;
+        }
+        let Some(slot) = used.get_mut(count) else {
+            break;
+        };
+        *slot = i;
+        count += 1;
+    }
+    let used = used.get(..count).unwrap_or_default();
+    let mut enroller = model.enroller();
+    // Measured: encoding and accumulating the images, the prior, the label Gaussian.
+    let t0 = cost_start();
+    enroll_images(model, bufs, &mut enroller, used)?;
+    finish_label(model, &enroller, table)?;
+    let t = cost_stop(t0);
+    let label = table
+        .get(0)
+        .ok_or(Failure("enrolled label missing", None))?;
+    // ENROLL <count> <indices used> mu <d hex> logvar <d hex>
+    line.push_str("ENROLL");
+    line.push_dec(enroller.count() as u64);
+    used.iter().for_each(|&i| line.push_dec(i as u64));
+    line.push_str(" mu");
+    label.mu().iter().for_each(|v| line.push_hex32(v.to_bits()));
+    line.push_str(" logvar");
+    label
+        .logvar()
+        .iter()
+        .for_each(|v| line.push_hex32(v.to_bits()));
+    line.flush();
+    // COST ENROLL <count> <ticks>
+    line.push_str("COST ENROLL");
+    line.push_dec(enroller.count() as u64);
+    line.push_dec(u64::from(t));
+    line.flush();
+    Ok(())
+}
+
+/// Encodes test images `used` and adds them to `enroller`.
+#[inline(never)]
+fn enroll_images(
+    model: &Model<'_>,
+    bufs: &mut Buffers,
+    enroller: &mut Enroller,
+    used: &[usize],
+) -> Result<(), Failure> {
+    let mut scratch = Scratch::new(&mut bufs.act, &mut bufs.quant);
+    for &i in used {
+        model
+            .enroll_image(enroller, image(i)?, &mut scratch)
+            .map_err(ctx("enroll_image"))?;
+    }
+    Ok(())
+}
+
+/// The label Gaussian of `enroller`, its variance shrunk toward the model's mean label
+/// variance, appended to `table`.
+#[inline(never)]
+fn finish_label(
+    model: &Model<'_>,
+    enroller: &Enroller,
+    table: &mut LabelTable<1>,
+) -> Result<(), Failure> {
+    let mut prior = [0.0f32; LATENT];
+    model
+        .mean_label_variance(&mut prior)
+        .map_err(ctx("mean_label_variance"))?;
+    match enroller.finish_with_prior(DEFAULT_VAR_FLOOR, &prior, PRIOR_WEIGHT) {
+        Ok(label) => table.push(label).map_err(ctx("LabelTable::push"))?,
+        Err(e) => return Err(Failure("finish_with_prior", Some(e))),
+    };
+    Ok(())
+}
+
+/// Annotates every image against the model's labels and the enrolled one (label
+/// `model.label_count()`): `ANNX` per image, then `ACCX`.
+#[inline(never)]
+fn annotate_extra(
+    line: &mut Line,
+    model: &Model<'_>,
+    bufs: &mut Buffers,
+    table: &LabelTable<1>,
+) -> Result<(), Failure> {
+    let mut scratch = Scratch::new(&mut bufs.act, &mut bufs.quant);
+    let mut ann = AnnotateOut::new();
+    let enrolled = model.label_count();
+    let (mut correct, mut wins, mut class_images) = (0u64, 0u64, 0u64);
+    for i in 0..image_count()? {
+        let truth = truth(i);
+        let verdict = model
+            .annotate(image(i)?, table.as_slice(), &mut scratch, &mut ann)
+            .map_err(ctx("annotate with the enrolled label"))?;
+        // The enrolled label stands for class ENROLL_CLASS.
+        let best = ann.best();
+        let best_class = if best == Some(enrolled) {
+            Some(usize::from(ENROLL_CLASS))
+        } else {
+            best
+        };
+        if best_class == Some(usize::from(truth)) {
+            correct += 1;
+        }
+        if truth == ENROLL_CLASS {
+            class_images += 1;
+            if best == Some(enrolled) {
+                wins += 1;
+            }
+        }
+        // ANNX <i> <truth> <verdict> ll <n+1 hex>
+        line.push_str("ANNX");
+        line.push_dec(i as u64);
+        line.push_dec(u64::from(truth));
+        line.push_str(" ");
+        push_verdict(line, verdict);
+        line.push_str(" ll");
+        ann.log_likelihoods()
+            .iter()
+            .for_each(|v| line.push_hex32(v.to_bits()));
+        line.flush();
+    }
+    // ACCX <correct> <enrolled label best among class ENROLL_CLASS> <images of that class>
+    line.push_str("ACCX");
+    line.push_dec(correct);
+    line.push_dec(wins);
+    line.push_dec(class_images);
+    line.flush();
+    Ok(())
+}
+
+/// Number of test images, after checking that the image and label files agree.
+fn image_count() -> Result<usize, Failure> {
+    let n_images = idx_count(IMAGES).ok_or(Failure("bad image file", None))?;
+    let n_labels = idx_count(LABELS).ok_or(Failure("bad label file", None))?;
+    if n_images != n_labels || IMAGES.len() != IMAGES_HEADER + n_images * PIXELS {
+        return Err(Failure("image and label files disagree", None));
+    }
+    Ok(n_images)
+}
+
+/// Test image `i` (`PIXELS` bytes).
+fn image(i: usize) -> Result<&'static [u8], Failure> {
+    let start = IMAGES_HEADER + i * PIXELS;
+    IMAGES
+        .get(start..start + PIXELS)
+        .ok_or(Failure("image out of range", None))
+}
+
+/// True label of test image `i` (0xff when missing).
+fn truth(i: usize) -> u8 {
+    LABELS.get(LABELS_HEADER + i).copied().unwrap_or(0xff)
 }
 
 /// Starts a cost measurement: reads SysTick, then executes `sev`, the marker the

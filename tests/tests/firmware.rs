@@ -1,8 +1,9 @@
 //! Host ↔ device: the firmware example (`firmware-example/`, a Cortex-M4F build of the
 //! runtime) runs under QEMU on the committed i8 and f32 MNIST blobs, and every result it
 //! prints — annotations (verdict, `mu`, log-likelihoods, posteriors, as f32 bits), generated
-//! images (FNV-1a of the pixel bits, and the text art) — must equal what the host runtime
-//! computes from the same blob and images, bit for bit.
+//! images (FNV-1a of the pixel bits, and the text art), the label it enrolls on the device
+//! from five 7s (`mu`, `logvar`) and the annotations with that label added — must equal what
+//! the host runtime computes from the same blob and images, bit for bit.
 //!
 //! Needs `qemu-system-arm` (`scripts/install-qemu.sh`) and the Rust target
 //! `thumbv7em-none-eabihf` (`rustup target add thumbv7em-none-eabihf`); a missing tool is a
@@ -14,8 +15,9 @@
 //!
 //! Other blobs: `PSE_FIRMWARE_I8_BLOB` / `PSE_FIRMWARE_F32_BLOB` replace the committed ones.
 
+use pse_runtime::enroll::DEFAULT_VAR_FLOOR;
 use pse_runtime::payload::{Layer, Payload};
-use pse_runtime::{AnnotateOut, Model, Sample, Scratch, Verdict};
+use pse_runtime::{AnnotateOut, LabelTable, Model, Sample, Scratch, Verdict};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -25,6 +27,12 @@ use std::{env, fs};
 
 /// Must match `firmware-example/src/main.rs`.
 const SEED_BASE: u64 = 1000;
+/// The enrolled label (must match `firmware-example/src/main.rs`): the first `ENROLL_SHOTS`
+/// images of class `ENROLL_CLASS`, variance floor `DEFAULT_VAR_FLOOR` and prior weight
+/// `PRIOR_WEIGHT`, the defaults of the host command `pse-trainer enroll`.
+const ENROLL_CLASS: u8 = 7;
+const ENROLL_SHOTS: usize = 5;
+const PRIOR_WEIGHT: f32 = pse_trainer::enroll::DEFAULT_PRIOR_WEIGHT;
 const IMAGES: &str = "firmware-example/data/t10k-first100-images.idx3";
 const LABELS: &str = "firmware-example/data/t10k-first100-labels.idx1";
 /// The QEMU command of `firmware-example/.cargo/config.toml` (its runner), minus `timeout`.
@@ -266,6 +274,14 @@ fn shade(p: f32) -> char {
     char::from(RAMP[i.min(9)])
 }
 
+fn verdict_text(verdict: Verdict) -> String {
+    match verdict {
+        Verdict::Label(k) => format!("L{k}"),
+        Verdict::Unknown { nearest: Some(k) } => format!("U{k}"),
+        Verdict::Unknown { nearest: None } => "U-".into(),
+    }
+}
+
 fn expected_lines(blob: &[u8], blob_name: &str) -> Vec<String> {
     let model = Model::from_bytes(blob).expect("valid blob");
     let need = model.scratch_len();
@@ -295,11 +311,7 @@ fn expected_lines(blob: &[u8], blob_name: &str) -> Vec<String> {
         if ann.best() == Some(usize::from(truth)) {
             correct += 1;
         }
-        let v = match verdict {
-            Verdict::Label(k) => format!("L{k}"),
-            Verdict::Unknown { nearest: Some(k) } => format!("U{k}"),
-            Verdict::Unknown { nearest: None } => "U-".into(),
-        };
+        let v = verdict_text(verdict);
         let mut line = format!("ANN {i} {truth} {v} mu");
         hex_bits(&mut line, ann.mu());
         line.push_str(" ll");
@@ -329,10 +341,70 @@ fn expected_lines(blob: &[u8], blob_name: &str) -> Vec<String> {
             }
         }
     }
+
+    // Enrollment: the first ENROLL_SHOTS images of class ENROLL_CLASS, in index order.
+    let used: Vec<usize> = (0..labels.len())
+        .filter(|&i| labels[i] == ENROLL_CLASS)
+        .take(ENROLL_SHOTS)
+        .collect();
+    let mut enroller = model.enroller();
+    for &i in &used {
+        model
+            .enroll_image(&mut enroller, &images[i * pixels..][..pixels], &mut scratch)
+            .expect("enroll_image");
+    }
+    let mut prior = vec![0f32; model.latent_dim()];
+    model
+        .mean_label_variance(&mut prior)
+        .expect("mean_label_variance");
+    let enrolled = enroller
+        .finish_with_prior(DEFAULT_VAR_FLOOR, &prior, PRIOR_WEIGHT)
+        .expect("finish_with_prior");
+    let mut line = format!("ENROLL {}", enroller.count());
+    for i in &used {
+        write!(line, " {i}").expect("write to String");
+    }
+    line.push_str(" mu");
+    hex_bits(&mut line, enrolled.mu());
+    line.push_str(" logvar");
+    hex_bits(&mut line, enrolled.logvar());
+    lines.push(line);
+
+    // Every image again, with the enrolled label as label `label_count()`, which stands for
+    // class ENROLL_CLASS (see ACCX in firmware-example/README.md).
+    let mut table = LabelTable::<1>::new();
+    let index = model.label_count() + table.push(enrolled).expect("table has room");
+    let (mut correct, mut wins, mut class_images) = (0, 0, 0);
+    for (i, (image, &truth)) in images.chunks(pixels).zip(&labels).enumerate() {
+        let verdict = model
+            .annotate(image, table.as_slice(), &mut scratch, &mut ann)
+            .expect("annotate with the enrolled label");
+        let best = ann.best();
+        let best_class = if best == Some(index) {
+            Some(usize::from(ENROLL_CLASS))
+        } else {
+            best
+        };
+        if best_class == Some(usize::from(truth)) {
+            correct += 1;
+        }
+        if truth == ENROLL_CLASS {
+            class_images += 1;
+            if best == Some(index) {
+                wins += 1;
+            }
+        }
+        let mut line = format!("ANNX {i} {truth} {} ll", verdict_text(verdict));
+        hex_bits(&mut line, ann.log_likelihoods());
+        lines.push(line);
+    }
+    lines.push(format!("ACCX {correct} {wins} {class_images}"));
     lines
 }
 
-const RESULT_PREFIXES: &[&str] = &["MODEL ", "ANN ", "ACC ", "GEN ", "ART "];
+const RESULT_PREFIXES: &[&str] = &[
+    "MODEL ", "ANN ", "ACC ", "GEN ", "ART ", "ENROLL ", "ANNX ", "ACCX ",
+];
 
 fn compare(encoding: &str, device: &str, host: &[String]) {
     let device: Vec<&str> = device
@@ -411,18 +483,29 @@ fn measurements(encoding: &str, blob: &[u8], elf: &Path, run: &Run) -> String {
     let (n_ann, ann_ticks) = (num(ann[0]), num(ann[1]));
     let (n_gen, gen_ticks) = (num(gen_line[0]), num(gen_line[1]));
     let load_ticks = num(field(&run.stdout, "COST LOAD ")[0]);
+    let enroll_line = field(&run.stdout, "COST ENROLL ");
+    let (n_enroll, enroll_ticks) = (num(enroll_line[0]), num(enroll_line[1]));
     // Instructions per operation: exact from the plugin (spans in firmware order: load,
-    // each annotation, each generation), else SysTick ticks × 40 (±40).
-    let (load_i, ann_i, gen_i, how) = match &run.spans {
-        Some(s) if s.len() as u64 == 1 + n_ann + n_gen => {
-            let a: u64 = s[1..=n_ann as usize].iter().sum();
-            let g: u64 = s[1 + n_ann as usize..].iter().sum();
-            (s[0], a / n_ann, g / n_gen, "exact, QEMU plugin")
+    // each annotation, each generation, the enrollment), else SysTick ticks × 40 (±40).
+    let (load_i, ann_i, gen_i, enroll_i, how) = match &run.spans {
+        Some(s) if s.len() as u64 == 1 + n_ann + n_gen + 1 => {
+            let (n_ann, n_gen) = (n_ann as usize, n_gen as usize);
+            let a: u64 = s[1..=n_ann].iter().sum();
+            let g: u64 = s[1 + n_ann..1 + n_ann + n_gen].iter().sum();
+            let e = s[1 + n_ann + n_gen];
+            (
+                s[0],
+                a / n_ann as u64,
+                g / n_gen as u64,
+                e,
+                "exact, QEMU plugin",
+            )
         }
         _ => (
             load_ticks * INSTRUCTIONS_PER_TICK,
             ann_ticks * INSTRUCTIONS_PER_TICK / n_ann,
             gen_ticks * INSTRUCTIONS_PER_TICK / n_gen,
+            enroll_ticks * INSTRUCTIONS_PER_TICK,
             "SysTick ticks x 40",
         ),
     };
@@ -450,12 +533,13 @@ fn measurements(encoding: &str, blob: &[u8], elf: &Path, run: &Run) -> String {
     let _ = writeln!(
         s,
         "  RAM: static {static_ram} + peak stack {stack} = {} bytes ({:.2} KiB); \
-         stack by phase: load {}, annotate {}, generate {}",
+         stack by phase: load {}, annotate {}, generate {}, enroll {}",
         static_ram + stack,
         (static_ram + stack) as f64 / 1024.0,
         stack_phase("LOAD"),
         stack_phase("ANNOTATE"),
-        stack_phase("GENERATE")
+        stack_phase("GENERATE"),
+        stack_phase("ENROLL")
     );
     let _ = writeln!(
         s,
@@ -463,6 +547,12 @@ fn measurements(encoding: &str, blob: &[u8], elf: &Path, run: &Run) -> String {
          annotate {ann_i} ({ann_macs} MACs: {:.2}/MAC), generate {gen_i} ({gen_macs} MACs: {:.2}/MAC)",
         ratio(ann_i, ann_macs),
         ratio(gen_i, gen_macs)
+    );
+    let _ = writeln!(
+        s,
+        "  enroll ({n_enroll} images encoded and accumulated, prior, label Gaussian): \
+         {enroll_i} instructions ({} per image)",
+        enroll_i / n_enroll.max(1)
     );
     let _ = writeln!(
         s,
@@ -475,6 +565,13 @@ fn measurements(encoding: &str, blob: &[u8], elf: &Path, run: &Run) -> String {
         s,
         "  accuracy on the {} images: {}/{}",
         acc[1], acc[0], acc[1]
+    );
+    let accx = field(&run.stdout, "ACCX ");
+    let _ = writeln!(
+        s,
+        "  with the enrolled label (counted as class {ENROLL_CLASS}): {}/{} correct; \
+         the enrolled label is best for {} of the {} images of class {ENROLL_CLASS}",
+        accx[0], acc[1], accx[1], accx[2]
     );
     if let Some(size) = arm_size(elf) {
         let _ = write!(s, "  arm-none-eabi-size:\n{size}");
