@@ -17,34 +17,21 @@ bin=target/release/pse-trainer
 
 # name | train arguments
 specs=(
-  "paper-mnist-pse-star-10d-s0|--recipe paper --dataset mnist --latent 10 --seed 0"
-  "paper-mnist-pse-star-10d-s1|--recipe paper --dataset mnist --latent 10 --seed 1"
-  "paper-mnist-pse-star-10d-s2|--recipe paper --dataset mnist --latent 10 --seed 2"
-  "default-mnist-pse-star-10d-s0|--dataset mnist --latent 10 --seed 0"
-  "default-mnist-pse-star-20d-s0|--dataset mnist --latent 20 --seed 0"
-  "default-fashion-pse-star-10d-s0|--dataset fashion --latent 10 --seed 0"
-  "default-fashion-pse-star-20d-s0|--dataset fashion --latent 20 --seed 0"
-  "default-mnist-pse-star-2d-s0|--dataset mnist --latent 2 --seed 0"
-  "leave-out-seven-mnist-pse-star-10d-s0|--dataset mnist --latent 10 --seed 0 --leave-out seven"
+  "paper-mnist-pse-star-10d-s0|--recipe paper --model pse-star --dataset mnist --latent 10 --seed 0"
+  "paper-mnist-pse-star-10d-s1|--model pse-star --recipe paper --dataset mnist --latent 10 --seed 1"
+  "paper-mnist-pse-star-10d-s2|--model pse-star --recipe paper --dataset mnist --latent 10 --seed 2"
+  "default-mnist-pse-star-10d-s0|--model pse-star --dataset mnist --latent 10 --seed 0"
+  "default-mnist-pse-star-20d-s0|--model pse-star --dataset mnist --latent 20 --seed 0"
+  "default-fashion-pse-star-10d-s0|--model pse-star --dataset fashion --latent 10 --seed 0"
+  "default-fashion-pse-star-20d-s0|--model pse-star --dataset fashion --latent 20 --seed 0"
+  "default-mnist-pse-star-2d-s0|--model pse-star --dataset mnist --latent 2 --seed 0"
+  "leave-out-seven-mnist-pse-star-10d-s0|--model pse-star --dataset mnist --latent 10 --seed 0 --leave-out seven"
 )
 
 # The judges are trained once per dataset, before the parallel runs need them.
 for ds in mnist fashion; do "$bin" judge --dataset "$ds"; done
 
-one() {
-  local name=${1%%|*} args=${1#*|}
-  local run="$out/$name"
-  if [ ! -f "$run/metrics.json" ]; then
-    rm -rf "$run"
-    # shellcheck disable=SC2086
-    "$bin" train $args --model pse-star --out "$run" --quiet
-    "$bin" eval "$run" --quiet >/dev/null
-  fi
-  echo "done: $name"
-}
-export -f one
-export bin out
-printf '%s\n' "${specs[@]}" | xargs -P "$jobs" -I{} bash -c 'one "$@"' _ {}
+PSE_JOBS=$jobs scripts/train-runs.sh "$bin" "$out" "${specs[@]}"
 
 echo
 "$bin" summarize "$out"/paper-* "$out"/default-*

@@ -13,8 +13,8 @@ step "toolchain: thumbv7em-none-eabihf target, rustfmt, clippy"
 rustup target add thumbv7em-none-eabihf >/dev/null
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
-step "data (MNIST, Fashion-MNIST; SHA-256 checked)"
-scripts/fetch-data.sh
+step "data (MNIST, Fashion-MNIST, GloVe word vectors; SHA-256 checked)"
+scripts/fetch-data.sh --glove
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -5,7 +5,8 @@
 
 use pse_tests::{data_dir, models_dir};
 use pse_trainer::data::{self, Dataset, Split};
-use pse_trainer::enroll::{Estimate, Plan, experiment, mean_std};
+use pse_trainer::enroll::{Estimate, Plan, experiment};
+use pse_trainer::stats::mean_std;
 use std::io::Write;
 
 #[test]

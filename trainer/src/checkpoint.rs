@@ -22,11 +22,33 @@ const HEADER: usize = 8 + 4 + 8 + 4;
 const PINNED: (usize, u32) = (1442, 1080651973);
 
 /// Labels given to the label encoder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum LabelKind {
     /// One-hot class indicators.
+    #[default]
     OneHot,
+    /// GloVe 100-d word vectors of the class names (a name of several words: the mean of
+    /// their vectors), from `data/glove/` (`scripts/fetch-data.sh --glove`).
+    Glove,
+}
+
+impl LabelKind {
+    /// Width of a label vector for `classes` classes.
+    pub fn label_dim(self, classes: usize) -> usize {
+        match self {
+            LabelKind::OneHot => classes,
+            LabelKind::Glove => crate::glove::DIM,
+        }
+    }
+
+    /// How tables name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LabelKind::OneHot => "one-hot",
+            LabelKind::Glove => "GloVe",
+        }
+    }
 }
 
 /// What was trained and how: fixed for the life of a run.

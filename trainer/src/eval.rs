@@ -1,7 +1,7 @@
 //! The paper's metrics (DESIGN §4), computed the same way for every model:
 //! reconstruction error, annotation accuracy and generation accuracy.
 
-use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{Checkpoint, LabelKind};
 use crate::data::{self, Dataset, Split};
 use crate::infer;
 use crate::judge::Judge;
@@ -28,6 +28,9 @@ pub struct Metrics {
     pub latent: usize,
     /// Recipe name.
     pub recipe: String,
+    /// Labels the label encoder saw (absent in files written before word vectors: one-hot).
+    #[serde(default)]
+    pub labels: LabelKind,
     /// Steps trained.
     pub steps: u64,
     /// Training seed.
@@ -63,16 +66,26 @@ pub struct EvalOptions {
     pub progress: bool,
 }
 
-/// The paper's Table 1 / Table 2 row for a model, if it reports one:
-/// (reconstruction, annotation %, generation %).
-pub fn paper_numbers(dataset: Dataset, kind: Kind, latent: usize) -> Option<(f64, f64, f64)> {
-    match (dataset, kind, latent) {
-        (Dataset::Mnist, Kind::Pse, 10) => Some((82.8, 96.0, 93.9)),
-        (Dataset::Mnist, Kind::PseStar, 10) => Some((82.3, 96.3, 94.9)),
-        (Dataset::Mnist, Kind::PseStar, 20) => Some((75.0, 97.1, 95.6)),
-        (Dataset::Fashion, Kind::Pse, 10) => Some((219.1, 81.2, 75.9)),
-        (Dataset::Fashion, Kind::PseStar, 10) => Some((219.6, 81.3, 76.1)),
-        (Dataset::Fashion, Kind::PseStar, 20) => Some((219.0, 81.6, 76.2)),
+/// A row of the paper's tables: (reconstruction, annotation %, generation % when reported).
+pub type PaperRow = (f64, f64, Option<f64>);
+
+/// The paper's Table 1 / 2 / 3 row for a model, if it reports one. Word-vector labels are
+/// Table 3 (word2vec there, GloVe here), which reports no generation accuracy.
+pub fn paper_numbers(
+    dataset: Dataset,
+    kind: Kind,
+    latent: usize,
+    labels: LabelKind,
+) -> Option<PaperRow> {
+    match (dataset, kind, latent, labels) {
+        (Dataset::Mnist, Kind::Pse, 10, LabelKind::OneHot) => Some((82.8, 96.0, Some(93.9))),
+        (Dataset::Mnist, Kind::PseStar, 10, LabelKind::OneHot) => Some((82.3, 96.3, Some(94.9))),
+        (Dataset::Mnist, Kind::PseStar, 20, LabelKind::OneHot) => Some((75.0, 97.1, Some(95.6))),
+        (Dataset::Fashion, Kind::Pse, 10, LabelKind::OneHot) => Some((219.1, 81.2, Some(75.9))),
+        (Dataset::Fashion, Kind::PseStar, 10, LabelKind::OneHot) => Some((219.6, 81.3, Some(76.1))),
+        (Dataset::Fashion, Kind::PseStar, 20, LabelKind::OneHot) => Some((219.0, 81.6, Some(76.2))),
+        (Dataset::Fashion, Kind::Pse, 10, LabelKind::Glove) => Some((218.7, 81.4, None)),
+        (Dataset::Fashion, Kind::PseStar, 10, LabelKind::Glove) => Some((218.8, 81.9, None)),
         _ => None,
     }
 }
@@ -130,7 +143,7 @@ pub fn evaluate(
 
     // Annotation.
     let (mu, lv) = infer::encode(&net, p, test.x.view());
-    let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, label_table(cfg).view());
+    let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, label_table(cfg, data_dir)?.view());
     let pred = annotate(mu.view(), lab_mu.view(), lab_lv.view());
     let classes = cfg.arch.classes;
     let (mut hit, mut count) = (vec![0usize; classes], vec![0usize; classes]);
@@ -220,6 +233,7 @@ pub fn evaluate(
         model: cfg.arch.kind.paper_name().into(),
         latent: d,
         recipe: cfg.recipe.name.clone(),
+        labels: cfg.labels,
         steps: ck.step,
         seed: cfg.seed,
         reconstruction,
@@ -241,23 +255,29 @@ pub fn table(m: &Metrics) -> String {
     } else {
         Kind::PseStar
     };
-    let paper = paper_numbers(m.dataset, kind, m.latent);
-    let col = |f: fn(&(f64, f64, f64)) -> f64, fmt: fn(f64) -> String| {
-        paper.as_ref().map_or("—".to_string(), |p| fmt(f(p)))
+    let paper = paper_numbers(m.dataset, kind, m.latent, m.labels);
+    let col = |f: fn(&PaperRow) -> Option<f64>, fmt: fn(f64) -> String| {
+        paper.as_ref().and_then(f).map_or("—".to_string(), fmt)
     };
     let mut t = format!(
-        "{} {}D on {} ({} recipe, {} steps, seed {})\n\n| metric | ours | paper |\n|---|---|---|\n",
-        m.model, m.latent, m.dataset, m.recipe, m.steps, m.seed
+        "{} {}D on {}, {} labels ({} recipe, {} steps, seed {})\n\n| metric | ours | paper |\n|---|---|---|\n",
+        m.model,
+        m.latent,
+        m.dataset,
+        m.labels.name(),
+        m.recipe,
+        m.steps,
+        m.seed
     );
     t += &format!(
         "| reconstruction error (nats, lower is better) | {:.1} | {} |\n",
         m.reconstruction,
-        col(|p| p.0, |v| format!("{v:.1}"))
+        col(|p| Some(p.0), |v| format!("{v:.1}"))
     );
     t += &format!(
         "| annotation accuracy (%) | {:.2} | {} |\n",
         100.0 * m.annotation_accuracy,
-        col(|p| p.1, |v| format!("{v:.1}"))
+        col(|p| Some(p.1), |v| format!("{v:.1}"))
     );
     t += &format!(
         "| generation accuracy (%, {}×{} per label) | {:.2} ± {:.2} | {} |\n",

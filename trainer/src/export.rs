@@ -24,8 +24,9 @@ use crate::host::{self, Scratchpad};
 use crate::infer;
 use crate::model::{Kind, Net};
 use crate::train::label_table;
+use ndarray::ArrayView2;
 use pse_runtime::payload::{
-    Activation, Chain, Encoder, Encoding, Labels, Layer, ModelKind, Payload, Weights,
+    Activation, Chain, Encoder, Encoding, LabelEncoder, Labels, Layer, ModelKind, Payload, Weights,
 };
 use pse_runtime::{Model, blob, labels, quant};
 use std::fmt;
@@ -211,6 +212,9 @@ pub struct Exported {
     pub logvar: OwnedLayer,
     /// Decoder layers.
     pub decoder: Vec<OwnedLayer>,
+    /// The label encoder's `mu` and `logvar` layers (`f32`), for word-vector models: the
+    /// device can then place any word vector in the latent space.
+    pub label_encoder: Option<(OwnedLayer, OwnedLayer)>,
 }
 
 /// `(width, height)` of images with `pixels` pixels: square when `pixels` is a square
@@ -226,8 +230,12 @@ pub fn image_size(pixels: usize) -> (usize, usize) {
 
 impl Exported {
     /// Builds the blob's arrays from a checkpoint, with trunk and decoder layers encoded as
-    /// `precision` says.
-    pub fn from_checkpoint(ck: &Checkpoint, precision: &Precision) -> Result<Self, ExportError> {
+    /// `precision` says; `labels` is the run's label table ([`crate::train::label_table`]).
+    pub fn from_checkpoint(
+        ck: &Checkpoint,
+        precision: &Precision,
+        labels: ArrayView2<f32>,
+    ) -> Result<Self, ExportError> {
         let cfg = &ck.config;
         let net = Net::new(cfg.arch);
         let p = &ck.params;
@@ -241,11 +249,6 @@ impl Exported {
                 net.enc.layers.len(),
                 net.dec.layers.len()
             )));
-        }
-        match cfg.labels {
-            // One-hot labels: the label table holds every label the model knows, so the
-            // blob carries no label encoder.
-            LabelKind::OneHot => {}
         }
         let trunk = net
             .enc
@@ -262,6 +265,15 @@ impl Exported {
         };
         let mu = head(&net.enc_mu, "encoder mu head")?;
         let logvar = head(&net.enc_lv, "encoder logvar head")?;
+        let label_encoder = match cfg.labels {
+            // One-hot labels: the label table holds every label the model knows, so the
+            // blob carries no label encoder.
+            LabelKind::OneHot => None,
+            LabelKind::Glove => Some((
+                head(&net.lab_mu, "label encoder mu")?,
+                head(&net.lab_lv, "label encoder logvar")?,
+            )),
+        };
         let last = net.dec.layers.len().saturating_sub(1);
         let decoder = net
             .dec
@@ -279,7 +291,7 @@ impl Exported {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
-        let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, label_table(cfg).view());
+        let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, labels);
         let d = cfg.arch.latent;
         let n = lab_mu.nrows();
         let (mu_f, lv_f) = (
@@ -321,6 +333,7 @@ impl Exported {
             mu,
             logvar,
             decoder,
+            label_encoder,
         })
     }
 
@@ -376,7 +389,13 @@ impl Exported {
                 inv_var: &self.label_inv_var,
                 log_norm: &self.label_log_norm,
             },
-            label_encoder: None,
+            label_encoder: self
+                .label_encoder
+                .as_ref()
+                .map(|(mu, logvar)| LabelEncoder {
+                    mu: mu.layer(),
+                    logvar: logvar.layer(),
+                }),
             encoder: Encoder {
                 trunk: Chain::new(&trunk),
                 mu: self.mu.layer(),
@@ -463,7 +482,8 @@ pub fn export_run(
     let net = Net::new(cfg.arch);
     let mut precision = Precision::uniform(&net, opts.weights.encoding());
     keep_f32(&mut precision, &opts.keep_f32)?;
-    let mut exported = Exported::from_checkpoint(ck, &precision)?;
+    let labels = label_table(cfg, &opts.data_dir)?;
+    let mut exported = Exported::from_checkpoint(ck, &precision, labels.view())?;
     let class_names = cfg.dataset.label_names();
     let class_names = &class_names[..cfg.arch.classes.min(class_names.len())];
     let mut dropped = Vec::new();

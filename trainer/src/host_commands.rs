@@ -9,10 +9,13 @@ use crate::checkpoint::write_atomic;
 use crate::data::{self, Dataset, Split};
 use crate::enroll::{self, Plan};
 use crate::export::{self, ExportOptions, WeightEncoding};
+use crate::glove::Glove;
 use crate::host::{self, BlobFile, Scratchpad};
 use crate::inputs::InputFile;
 use crate::samples;
+use crate::stats;
 use crate::train;
+use crate::words;
 use clap::Args;
 use std::error::Error;
 use std::io::Write;
@@ -82,13 +85,28 @@ pub struct AnnotateArgs {
 
 /// `pse-trainer generate`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true)))]
 pub struct GenerateArgs {
     /// The blob.
     #[arg(long)]
     pub model: PathBuf,
     /// Label to draw, by name (e.g. `seven`) or 0-based index.
-    #[arg(long)]
-    pub label: String,
+    #[arg(long, group = "what")]
+    pub label: Option<String>,
+    /// A word or phrase to draw through the model's label encoder (models trained with
+    /// `--labels glove`), also one never seen in training, e.g. `--word jeans`.
+    #[arg(long, group = "what")]
+    pub word: Option<String>,
+    /// Two words or phrases to compose (see --mix), e.g. `--words sneaker "ankle boot"`.
+    #[arg(long, group = "what", num_args = 2, value_names = ["A", "B"])]
+    pub words: Vec<String>,
+    /// With --words: the label vector is (1 − t)·A + t·B for t = this.
+    #[arg(long, default_value_t = 0.5, requires = "words")]
+    pub mix: f32,
+    /// Folder with the GloVe vectors, for --word and --words (`scripts/fetch-data.sh
+    /// --glove`).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
     /// Number of images (seeds SEED, SEED+1, …).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub count: u32,
@@ -268,7 +286,8 @@ pub fn run_export(a: ExportArgs) -> Result<(), Box<dyn Error>> {
     println!("{}", r.card_path.display());
     #[cfg(feature = "onnx")]
     if let Some(dir) = &a.onnx {
-        for p in crate::onnx::write_references(&ck, dir)? {
+        let labels = train::label_table(&ck.config, &a.data)?;
+        for p in crate::onnx::write_references(&ck, labels.view(), dir)? {
             println!("{}", p.display());
         }
     }
@@ -380,14 +399,40 @@ fn quiet_broken_pipe(e: std::io::Error) -> Result<(), Box<dyn Error>> {
     }
 }
 
-/// `pse-trainer generate`: a PNG grid of images drawn from one label.
+/// `pse-trainer generate`: a PNG grid of images drawn from one label, word or mix of words.
 pub fn run_generate(a: GenerateArgs) -> Result<(), Box<dyn Error>> {
     let blob = BlobFile::read(&a.model)?;
     let model = blob.model()?;
-    let label = host::resolve_label(&model, &a.label)?;
-    let images = samples::generate(&model, label, a.count as usize, a.seed, a.mean)?;
+    if a.label.is_none() && model.word_dim().is_none() {
+        return Err(format!(
+            "{}: has no label encoder (it was trained on one-hot labels): draw a --label",
+            a.model.display()
+        )
+        .into());
+    }
+    if !a.mix.is_finite() {
+        return Err(format!("--mix {}: must be a number", a.mix).into());
+    }
+    let vector;
+    let (what, title) = match (&a.label, &a.word, a.words.as_slice()) {
+        (Some(l), _, _) => {
+            let i = host::resolve_label(&model, l)?;
+            let name = model.label_name(i).unwrap_or_default().to_string();
+            (samples::What::Label(i), name)
+        }
+        (_, Some(word), _) => {
+            vector = Glove::load(&a.data)?.phrase(word)?;
+            (samples::What::Vector(&vector), word.clone())
+        }
+        (_, _, [x, y]) => {
+            vector = words::mix(&Glove::load(&a.data)?, x, y, a.mix)?;
+            let title = format!("{:.2}·{x} + {:.2}·{y}", 1.0 - a.mix, a.mix);
+            (samples::What::Vector(&vector), title)
+        }
+        _ => return Err("give --label, --word or --words".into()),
+    };
+    let images = samples::generate(&model, what, a.count as usize, a.seed, a.mean)?;
     let (w, h) = model.image_size();
-    let title = model.label_name(label).unwrap_or_default();
     let title = if a.mean {
         format!("{title} (mean)")
     } else {
@@ -504,7 +549,7 @@ pub fn run_enroll_eval(a: EnrollEvalArgs) -> Result<(), Box<dyn Error>> {
     let b = &e.before_split;
     let col = |f: fn(&enroll::Split) -> f64| {
         let v: Vec<f64> = e.after_split.iter().map(f).collect();
-        let (m, s) = enroll::mean_std(&v);
+        let (m, s) = stats::mean_std(&v);
         format!("{:.2} ± {:.2} %", 100.0 * m, 100.0 * s)
     };
     let others = e.test_counts.iter().sum::<usize>() - e.test_counts[class];
@@ -540,7 +585,7 @@ pub fn run_enroll_eval(a: EnrollEvalArgs) -> Result<(), Box<dyn Error>> {
         println!(
             "  {n:>12}  {:>8} → {}",
             pct(e.before.annotation_per_class[c]),
-            pct(enroll::mean_std(&after).0)
+            pct(stats::mean_std(&after).0)
         );
     }
     if let Some(p) = &a.json {

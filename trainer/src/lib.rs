@@ -12,6 +12,7 @@ pub mod dense;
 pub mod enroll;
 pub mod eval;
 pub mod export;
+pub mod glove;
 #[cfg(test)]
 mod gradcheck;
 pub mod host;
@@ -33,5 +34,7 @@ pub mod pse;
 pub mod recipe;
 pub mod rng;
 pub mod samples;
+pub mod stats;
 pub mod summary;
 pub mod train;
+pub mod words;

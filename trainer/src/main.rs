@@ -58,6 +58,9 @@ enum Command {
     /// of it, several times, and compare test-set annotation accuracy before and after
     /// (the class itself and every other class).
     EnrollEval(host_commands::EnrollEvalArgs),
+    /// Word vectors (GloVe): nearest neighbours of a word among the vocabulary and among a
+    /// model's labels.
+    Words(pse_trainer::words::WordsArgs),
 }
 
 #[derive(Args)]
@@ -142,7 +145,8 @@ struct TrainArgs {
     /// Latent dimension (the paper uses 2, 10 and 20).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     latent: u16,
-    /// Label encoding.
+    /// Label encoding: one-hot, or GloVe word vectors of the class names (needs
+    /// `scripts/fetch-data.sh --glove`; the model can then draw words it never saw).
     #[arg(long, value_enum, default_value = "one-hot")]
     labels: LabelKind,
     /// Seed for initialisation, batch order and noise: same seed, same bytes.
@@ -276,7 +280,7 @@ fn run_train(a: TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
         arch: Arch {
             kind: a.model,
             latent: a.latent as usize,
-            label_dim: classes,
+            label_dim: a.labels.label_dim(classes),
             classes,
             pixels: pse_trainer::data::PIXELS,
             hidden: PAPER_HIDDEN,
@@ -464,6 +468,9 @@ fn main() -> ExitCode {
         Command::Generate(a) => host_commands::run_generate(a),
         Command::Enroll(a) => host_commands::run_enroll(a),
         Command::EnrollEval(a) => host_commands::run_enroll_eval(a),
+        Command::Words(a) => match a.command {
+            pse_trainer::words::WordsCommand::Nearest(n) => pse_trainer::words::run_nearest(n),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

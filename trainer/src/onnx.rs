@@ -14,15 +14,16 @@
 //! dimension [`BATCH`], every input, output and intermediate tensor declared with its type
 //! and shape. Dense layers are `Gemm` with the trainer's `[in, out]` weights as `B`
 //! (`transB = 0`). The annotator bakes the label table in as initializers: the label
-//! encoder applied to the one-hot table ([`infer::label_gaussians`]), `inv_var` and
+//! encoder applied to the run's label table ([`infer::label_gaussians`]), `inv_var` and
 //! `log_norm` from [`gaussian::label_constants`] — the same bits the runtime's blobs store —
 //! and computes, per label `c`,
 //! `scores[n, c] = log_norm[c] − 0.5 · Σ_j (mu[n, j] − mu[c, j])² · inv_var[c, j]`
 //! in the runtime's operation order (`((x − m)·(x − m))·iv`, then `log_norm − 0.5·q`).
 //!
-//! Models trained on word-vector labels will also need `label_encoder.onnx`
-//! (`vector` `[N, k]` → `mu`, `logvar` `[N, d]`, two `Gemm`s); every checkpoint so far has
-//! one-hot labels, whose label encoder is fully described by the annotator's table.
+//! Models trained on word-vector labels also get `label_encoder.onnx` (`vector` `[N, k]` →
+//! `mu`, `logvar` `[N, d]`, two `Gemm`s), the reference for the runtime's
+//! `gaussian_from_vector`; a one-hot model's label encoder is fully described by the
+//! annotator's table.
 //!
 //! The protobuf types are `tract_onnx::pb` (prost-generated), encoded with `prost` at the
 //! version tract uses, so there is one protobuf stack in the build.
@@ -31,7 +32,7 @@ use crate::checkpoint::{Checkpoint, LabelKind, write_atomic};
 use crate::dense::Dense;
 use crate::infer;
 use crate::model::Net;
-use crate::train::label_table;
+use ndarray::ArrayView2;
 use prost::Message;
 use pse_runtime::gaussian;
 use std::path::{Path, PathBuf};
@@ -54,7 +55,7 @@ pub mod files {
     pub const ANNOTATOR: &str = "annotator.onnx";
     /// `z → pixels`.
     pub const DECODER: &str = "decoder.onnx";
-    /// `vector → mu, logvar` (word-vector models; not written yet, see the module docs).
+    /// `vector → mu, logvar` (word-vector models only).
     pub const LABEL_ENCODER: &str = "label_encoder.onnx";
 }
 
@@ -72,6 +73,8 @@ pub mod names {
     pub const SCORES: &str = "scores";
     /// Pixel probabilities `[N, pixels]`.
     pub const PIXELS: &str = "pixels";
+    /// Label (word) vector input of the label encoder, `[N, k]`.
+    pub const VECTOR: &str = "vector";
 }
 
 /// One dimension of a declared shape.
@@ -278,9 +281,14 @@ impl Graph {
     }
 }
 
-/// The three reference graphs of a checkpoint, in the order encoder, annotator, decoder
-/// (file names [`files::ENCODER`], [`files::ANNOTATOR`], [`files::DECODER`]).
-pub fn reference_models(ck: &Checkpoint) -> Vec<(&'static str, pb::ModelProto)> {
+/// The reference graphs of a checkpoint whose label table is `labels`
+/// ([`crate::train::label_table`]), in the order encoder, annotator, decoder (file names
+/// [`files::ENCODER`], [`files::ANNOTATOR`], [`files::DECODER`]), then for word-vector
+/// models the label encoder ([`files::LABEL_ENCODER`]).
+pub fn reference_models(
+    ck: &Checkpoint,
+    labels: ArrayView2<f32>,
+) -> Vec<(&'static str, pb::ModelProto)> {
     let cfg = &ck.config;
     let net = Net::new(cfg.arch);
     let p = &ck.params[..];
@@ -305,11 +313,7 @@ pub fn reference_models(ck: &Checkpoint) -> Vec<(&'static str, pb::ModelProto)> 
     let encoder = g.into_model(ck, &format!("{what}: image encoder"));
 
     // Annotator: image → per-label log-likelihoods of mu_x.
-    match cfg.labels {
-        // A word-vector model would also get `files::LABEL_ENCODER` here.
-        LabelKind::OneHot => {}
-    }
-    let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, label_table(cfg).view());
+    let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, labels);
     let mut inv_var = vec![0.0f32; classes * d];
     let log_norm: Vec<f32> = lab_lv
         .rows()
@@ -374,22 +378,37 @@ pub fn reference_models(ck: &Checkpoint) -> Vec<(&'static str, pb::ModelProto)> 
     }
     let decoder = g.into_model(ck, &format!("{what}: decoder"));
 
-    vec![
+    let mut models = vec![
         (files::ENCODER, encoder),
         (files::ANNOTATOR, annotator),
         (files::DECODER, decoder),
-    ]
+    ];
+    if cfg.labels == LabelKind::Glove {
+        // Label encoder: word vector → mu, logvar.
+        let mut g = Graph::new("pse_label_encoder", "q(z|l): label vector -> mu, logvar");
+        g.input(names::VECTOR, cfg.arch.label_dim);
+        g.output(names::MU, d);
+        g.output(names::LOGVAR, d);
+        g.dense("lab_mu", names::VECTOR, &net.lab_mu, p, None, names::MU);
+        g.dense("lab_lv", names::VECTOR, &net.lab_lv, p, None, names::LOGVAR);
+        models.push((
+            files::LABEL_ENCODER,
+            g.into_model(ck, &format!("{what}: label encoder")),
+        ));
+    }
+    models
 }
 
-/// Writes the ONNX references of `ck` into `dir` (created if needed), each file atomically;
+/// Writes the ONNX references of `ck` (label table `labels`) into `dir` (created if needed), each file atomically;
 /// returns the paths written.
 pub fn write_references(
     ck: &Checkpoint,
+    labels: ArrayView2<f32>,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut written = Vec::new();
-    for (name, model) in reference_models(ck) {
+    for (name, model) in reference_models(ck, labels) {
         let path = dir.join(name);
         write_atomic(&path, &model.encode_to_vec())
             .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -412,11 +431,12 @@ mod tests {
     use ndarray::Array2;
     use tract_onnx::prelude::*;
 
-    fn tiny(kind: Kind) -> Checkpoint {
+    /// A tiny model; word-vector labels (`LabelKind::Glove`) are 5 wide here.
+    fn tiny(kind: Kind, labels: LabelKind) -> Checkpoint {
         let arch = Arch {
             kind,
             latent: 3,
-            label_dim: 4,
+            label_dim: if labels == LabelKind::Glove { 5 } else { 4 },
             classes: 4,
             pixels: 6,
             hidden: [5, 4],
@@ -432,7 +452,7 @@ mod tests {
             config: RunConfig {
                 dataset: Dataset::Mnist,
                 arch,
-                labels: LabelKind::OneHot,
+                labels,
                 seed: 1,
                 recipe: Recipe::paper(),
                 left_out: Vec::new(),
@@ -440,6 +460,19 @@ mod tests {
             step: 42,
             adam: Adam::new(params.len()),
             params,
+        }
+    }
+
+    /// The label table of [`tiny`]: one-hot, or 4 random "word vectors".
+    fn table(ck: &Checkpoint) -> Array2<f32> {
+        let a = ck.config.arch;
+        match ck.config.labels {
+            LabelKind::OneHot => crate::pse::one_hot_table(a.classes),
+            LabelKind::Glove => {
+                let mut t = Array2::<f32>::zeros((a.classes, a.label_dim));
+                Rng::new(6, Stream::Eval, 2).fill_normal(t.as_slice_mut().unwrap());
+                t
+            }
         }
     }
 
@@ -492,9 +525,9 @@ mod tests {
 
     #[test]
     fn files_read_back_with_names_shapes_and_opset() {
-        let ck = tiny(Kind::PseStar);
+        let ck = tiny(Kind::PseStar, LabelKind::OneHot);
         let dir = tempfile::tempdir().unwrap();
-        let written = write_references(&ck, dir.path()).unwrap();
+        let written = write_references(&ck, table(&ck).view(), dir.path()).unwrap();
         let want = [files::ENCODER, files::ANNOTATOR, files::DECODER];
         assert_eq!(
             written,
@@ -553,12 +586,21 @@ mod tests {
 
     #[test]
     fn tract_runs_them_like_the_trainer() {
-        for kind in [Kind::Pse, Kind::PseStar] {
-            let ck = tiny(kind);
+        for (kind, labels) in [
+            (Kind::Pse, LabelKind::OneHot),
+            (Kind::PseStar, LabelKind::OneHot),
+            (Kind::PseStar, LabelKind::Glove),
+        ] {
+            let ck = tiny(kind, labels);
             let net = Net::new(ck.config.arch);
             let p = &ck.params[..];
             let dir = tempfile::tempdir().unwrap();
-            write_references(&ck, dir.path()).unwrap();
+            let table = table(&ck);
+            let written = write_references(&ck, table.view(), dir.path()).unwrap();
+            assert_eq!(
+                written.len(),
+                if labels == LabelKind::Glove { 4 } else { 3 }
+            );
             let n = 37;
             let mut x = Array2::<f32>::zeros((n, 6));
             Rng::new(7, Stream::Eval, 0).fill_normal(x.as_slice_mut().unwrap());
@@ -569,7 +611,12 @@ mod tests {
             assert_close("mu", &out[0], &mu, 1e-5);
             assert_close("logvar", &out[1], &lv, 1e-5);
 
-            let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, label_table(&ck.config).view());
+            let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, table.view());
+            if labels == LabelKind::Glove {
+                let out = run(&dir.path().join(files::LABEL_ENCODER), &table);
+                assert_close("label mu", &out[0], &lab_mu, 1e-5);
+                assert_close("label logvar", &out[1], &lab_lv, 1e-5);
+            }
             let scores = Array2::from_shape_fn((n, 4), |(i, c)| {
                 let mut iv = [0.0f32; 3];
                 let ln = gaussian::label_constants(lab_lv.row(c).as_slice().unwrap(), &mut iv);

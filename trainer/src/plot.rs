@@ -1,14 +1,19 @@
 //! The pictures people look at: samples per label (paper Fig. 3), interpolation strips
-//! between labels (Fig. 4b) and the latent space coloured by label (Fig. 2, 7–10).
+//! between labels (Fig. 4b) and the latent space coloured by label (Fig. 2, 7–10); for models
+//! trained on word vectors also compositions of two labels' words (Fig. 5) and words never
+//! seen in training (Fig. 6).
 
 use crate::checkpoint::Checkpoint;
+use crate::checkpoint::LabelKind;
 use crate::data::{self, Dataset, Split};
+use crate::glove::Glove;
 use crate::infer;
 use crate::mlp::MlpCache;
 use crate::model::Net;
 use crate::picture::{PictureError, image_grid, scatter};
 use crate::rng::{Rng, Stream};
-use crate::train::label_table;
+use crate::train::{label_table, word_table};
+use crate::words;
 use ndarray::{Array2, ArrayView2};
 use std::path::{Path, PathBuf};
 
@@ -23,6 +28,25 @@ pub fn interpolation_pairs(dataset: Dataset) -> &'static [(usize, usize)] {
 
 /// Columns of the sample grid and steps of an interpolation strip.
 pub const COLUMNS: usize = 12;
+
+/// Label pairs whose word vectors are mixed in `compositions.png` (the paper's Fig. 5 uses
+/// Sneaker / Ankle boot and T-shirt / Shirt).
+pub fn composition_pairs(dataset: Dataset) -> &'static [(usize, usize)] {
+    match dataset {
+        Dataset::Mnist => &[(1, 7), (4, 9), (3, 8)],
+        Dataset::Fashion => &[(7, 9), (0, 6), (1, 3), (5, 7)],
+    }
+}
+
+/// Words that are no training label, drawn in `unseen-words.png` (the paper's Fig. 6).
+pub fn unseen_words(dataset: Dataset) -> &'static [&'static str] {
+    match dataset {
+        Dataset::Mnist => &["ten", "eleven", "twelve", "twenty", "hundred", "seventh"],
+        Dataset::Fashion => &[
+            "jeans", "sweater", "blouse", "backpack", "sneakers", "heels", "boots", "skirt",
+        ],
+    }
+}
 
 /// Writes `samples.png`, `interpolation.png` and `latent.png` into `dir`; returns their paths.
 pub fn plot(
@@ -40,7 +64,15 @@ pub fn plot(
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, label_table(cfg).view());
+    let glove = match cfg.labels {
+        LabelKind::OneHot => None,
+        LabelKind::Glove => Some(Glove::load(data_dir)?),
+    };
+    let table = match &glove {
+        None => label_table(cfg, data_dir)?,
+        Some(g) => word_table(g, &cfg.dataset.label_names())?,
+    };
+    let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, table.view());
     let d = cfg.arch.latent;
     let mut cache = MlpCache::default();
     let mut written = Vec::new();
@@ -101,6 +133,73 @@ pub fn plot(
     written.push(save(
         scatter(&points, &classes, &names, &title, 800)?,
         &dir.join("latent.png"),
+    )?);
+    if let Some(glove) = &glove {
+        written.extend(word_pictures(ck, glove, dir)?);
+    }
+    Ok(written)
+}
+
+/// `compositions.png` (each row: the mean image of `(1 − t)·a + t·b` for the word vectors of
+/// two labels, t from 0 to 1) and `unseen-words.png` (each row: a word that is no label, its
+/// mean then samples of `q(z|word)`).
+fn word_pictures(
+    ck: &Checkpoint,
+    glove: &Glove,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
+    let cfg = &ck.config;
+    let net = Net::new(cfg.arch);
+    let p = &ck.params;
+    let names = cfg.dataset.label_names();
+    let mut cache = MlpCache::default();
+    let mut written = Vec::new();
+
+    let pairs = composition_pairs(cfg.dataset);
+    let mut vectors = Array2::<f32>::zeros((pairs.len() * COLUMNS, crate::glove::DIM));
+    for (i, &(a, b)) in pairs.iter().enumerate() {
+        for k in 0..COLUMNS {
+            let t = k as f32 / (COLUMNS - 1) as f32;
+            let v = words::mix(glove, names[a], names[b], t)?;
+            vectors
+                .row_mut(i * COLUMNS + k)
+                .assign(&ndarray::aview1(&v));
+        }
+    }
+    let (mu, _) = infer::label_gaussians(&net, p, vectors.view());
+    let images = infer::decode(&net, p, mu.view(), &mut cache);
+    let rows = pairs
+        .iter()
+        .map(|&(a, b)| format!("{} + {}", names[a], names[b]))
+        .collect();
+    written.push(save(
+        image_grid(&grid_rows(rows, &images), 28, 28, 2),
+        &dir.join("compositions.png"),
+    )?);
+
+    let unseen = unseen_words(cfg.dataset);
+    let table = word_table(glove, unseen)?;
+    let (mu, lv) = infer::label_gaussians(&net, p, table.view());
+    let d = cfg.arch.latent;
+    let mut z = Array2::<f32>::zeros((unseen.len() * COLUMNS, d));
+    let mut rng = Rng::new(cfg.seed, Stream::Eval, u64::MAX - 1);
+    let mut e = vec![0.0f32; d];
+    for w in 0..unseen.len() {
+        for k in 0..COLUMNS {
+            e.fill(0.0);
+            if k > 0 {
+                rng.fill_normal(&mut e);
+            }
+            for j in 0..d {
+                z[[w * COLUMNS + k, j]] = mu[[w, j]] + (0.5 * lv[[w, j]]).exp() * e[j];
+            }
+        }
+    }
+    let images = infer::decode(&net, p, z.view(), &mut cache);
+    let rows = unseen.iter().map(|w| w.to_string()).collect();
+    written.push(save(
+        image_grid(&grid_rows(rows, &images), 28, 28, 2),
+        &dir.join("unseen-words.png"),
     )?);
     Ok(written)
 }

@@ -1,5 +1,6 @@
-//! Drawing images from a blob's label with `pse-runtime` (`pse-trainer generate`): seeded
-//! samples `seed, seed + 1, …` or the label's mean, laid out as a PNG grid.
+//! Drawing images from a blob's label or from a label vector with `pse-runtime`
+//! (`pse-trainer generate`): seeded samples `seed, seed + 1, …` or the mean, laid out as a
+//! PNG grid.
 
 use crate::host::Scratchpad;
 use crate::picture::{Canvas, image_grid};
@@ -8,16 +9,29 @@ use pse_runtime::{Model, Sample};
 /// Images per grid row.
 pub const PER_ROW: usize = 10;
 
-/// Decodes `count` images of model label `label`: `Sample::Seed(seed + i)` for image `i`,
-/// or the mean once when `mean` is set (then `count` and `seed` are ignored).
+/// What to draw from.
+#[derive(Debug, Clone, Copy)]
+pub enum What<'a> {
+    /// One of the model's labels.
+    Label(usize),
+    /// A label vector (a word vector) through the model's label encoder.
+    Vector(&'a [f32]),
+}
+
+/// Decodes `count` images of `what`: `Sample::Seed(seed + i)` for image `i`, or the mean once
+/// when `mean` is set (then `count` and `seed` are ignored).
 pub fn generate(
     model: &Model<'_>,
-    label: usize,
+    what: What<'_>,
     count: usize,
     seed: u64,
     mean: bool,
 ) -> Result<Vec<Vec<f32>>, pse_runtime::Error> {
     let mut pad = Scratchpad::for_model(model);
+    let gaussian = match what {
+        What::Label(label) => model.label(label)?,
+        What::Vector(v) => model.gaussian_from_vector(v, &mut pad.scratch())?,
+    };
     let samples: Vec<Sample> = if mean {
         vec![Sample::Mean]
     } else {
@@ -29,7 +43,7 @@ pub fn generate(
         .into_iter()
         .map(|s| {
             let mut out = vec![0.0f32; model.pixels()];
-            model.generate(label, s, &mut pad.scratch(), &mut out)?;
+            model.generate_from_gaussian(&gaussian, s, &mut pad.scratch(), &mut out)?;
             Ok(out)
         })
         .collect()

