@@ -3,7 +3,9 @@
 #   blob: the committed models/*.pse, and small valid blobs of every encoding written by the
 #         runtime's own test builder (the megabyte models run thousands of times slower);
 #   idx:  small IDX image and label files, raw and gzipped, and one real MNIST test image
-#         when data/ holds it.
+#         when data/ holds it;
+#   glove_cache: small valid GloVe caches written by the trainer's own cache encoder (the
+#         real 71 MB cache would run a million times slower).
 # Inputs the fuzzers found earlier stay in the corpus and are kept.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,7 +13,8 @@ cd "$root"
 
 blob=fuzz/corpus/blob
 idx=fuzz/corpus/idx
-mkdir -p "$blob" "$idx"
+glove=fuzz/corpus/glove_cache
+mkdir -p "$blob" "$idx" "$glove"
 
 shopt -s nullglob
 for m in models/*.pse; do
@@ -20,6 +23,8 @@ done
 shopt -u nullglob
 PSE_FUZZ_SEEDS="$root/$blob" cargo test --quiet -p pse-runtime --lib write_fuzz_seeds \
     -- --ignored >/dev/null
+PSE_FUZZ_SEEDS="$root/$glove" cargo test --quiet -p pse-trainer --no-default-features --lib \
+    glove::tests::write_fuzz_seeds -- --ignored >/dev/null
 
 # IDX: magic 00 00 08 NDIM, NDIM big-endian u32 dimensions, then the bytes.
 be32() { printf "\\x$(printf %02x $(($1 >> 24 & 255)))\\x$(printf %02x $(($1 >> 16 & 255)))\\x$(printf %02x $(($1 >> 8 & 255)))\\x$(printf %02x $(($1 & 255)))"; }
@@ -33,4 +38,5 @@ fi
 for f in "$idx"/images-2x3x2 "$idx"/labels-5; do
     gzip -n -c "$f" >"$f.gz"
 done
-echo "corpus: $(ls "$blob" | wc -l) blob inputs in $blob, $(ls "$idx" | wc -l) idx inputs in $idx"
+echo "corpus: $(ls "$blob" | wc -l) blob inputs in $blob, $(ls "$idx" | wc -l) idx inputs in $idx," \
+    "$(ls "$glove" | wc -l) glove_cache inputs in $glove"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing (libFuzzer through cargo-fuzz) of the two readers of untrusted
+# Coverage-guided fuzzing (libFuzzer through cargo-fuzz) of the three readers of untrusted
 # bytes: pse-runtime's Model::from_bytes, then every model operation on what it accepts
-# (target `blob`), and the trainer's IDX reader (target `idx`).
+# (target `blob`), the trainer's IDX reader (target `idx`), and the trainer's GloVe cache
+# reader, Glove::load, then lookups on what it accepts (target `glove_cache`).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]    # each target for SECONDS (default 30)
 #
@@ -23,7 +24,7 @@ cd "$root"
 secs=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(blob idx)
+[ ${#targets[@]} -gt 0 ] || targets=(blob idx glove_cache)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "installing cargo-fuzz (crates.io)"
@@ -32,7 +33,9 @@ fi
 scripts/fuzz-corpus.sh
 
 log_dir=$(mktemp -d)
-trap 'rm -rf "$log_dir"; rm -f /dev/shm/pse-fuzz-idx-*.gz "${TMPDIR:-/tmp}"/pse-fuzz-idx-*.gz' EXIT
+tmp=${TMPDIR:-/tmp}
+trap 'rm -rf "$log_dir" /dev/shm/pse-fuzz-glove-* "$tmp"/pse-fuzz-glove-*
+      rm -f /dev/shm/pse-fuzz-idx-*.gz "$tmp"/pse-fuzz-idx-*.gz' EXIT
 sanitizer=${PSE_FUZZ_SANITIZER:-none}
 [ "$sanitizer" = none ] || export RUSTC_BOOTSTRAP=1
 target_dir=${PSE_FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pse-fuzz-target}-$sanitizer

@@ -1329,6 +1329,71 @@ mod tests {
         assert!(g.nearest(&horse, 0).is_empty());
     }
 
+    /// Writes small valid caches into the folder named by `PSE_FUZZ_SEEDS`:
+    /// `scripts/fuzz-corpus.sh` seeds the `glove_cache` fuzzer with them (the real cache's
+    /// 71 MB would make each execution a million times slower). Built from JSON fixtures by
+    /// [`Glove::build`], plus one with non-finite values, which only a damaged or foreign
+    /// cache can hold.
+    #[test]
+    #[ignore = "writes files; run by scripts/fuzz-corpus.sh"]
+    fn write_fuzz_seeds() {
+        let Some(out) = std::env::var_os("PSE_FUZZ_SEEDS") else {
+            println!("PSE_FUZZ_SEEDS is not set: nothing written");
+            return;
+        };
+        let out = PathBuf::from(out);
+        std::fs::create_dir_all(&out).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let from_json = |words: &[&str], vectors: &[Vec<f32>]| {
+            let rows: Vec<String> = words
+                .iter()
+                .zip(vectors)
+                .enumerate()
+                .map(|(i, (w, v))| row_json(w, v, i))
+                .collect();
+            let json = write(dir.path(), "g.json", &json_with(words.len(), words, &rows));
+            Glove::build(&json, None).unwrap()
+        };
+        let fixture_vectors = |n: usize| (0..n).map(fixture_vector).collect::<Vec<_>>();
+        let mut extremes = vec![0.0f32; DIM];
+        extremes[0] = 65504.0; // the largest binary16
+        extremes[1] = -65504.0;
+        extremes[2] = 5.960_464_5e-8; // the smallest subnormal
+        extremes[3] = -0.0;
+        let mut seeds = vec![
+            ("empty", from_json(&[], &[])),
+            ("one", from_json(&["horse"], &fixture_vectors(1))),
+            (
+                "mixed",
+                from_json(
+                    &["t-shirt", "US", "naïve", "a b", "", "/"],
+                    &fixture_vectors(6),
+                ),
+            ),
+            (
+                "zero-and-extremes",
+                from_json(&["zero", "big"], &[vec![0.0; DIM], extremes]),
+            ),
+            ("fixture", glove()),
+        ];
+        let mut odd = vec![f16::ZERO; 3 * DIM];
+        odd[0] = f16::INFINITY;
+        odd[DIM + 1] = f16::NAN;
+        odd[2 * DIM + 2] = f16::NEG_INFINITY;
+        seeds.push((
+            "non-finite",
+            Glove::new(["inf", "nan", "-inf"], odd).unwrap(),
+        ));
+        for (name, g) in &seeds {
+            let bytes = g.encode();
+            let decoded = Glove::decode(&mut bytes.as_slice(), bytes.len() as u64)
+                .unwrap_or_else(|_| panic!("{name}: not decoded"));
+            assert_eq!(decoded.encode(), bytes, "{name}");
+            std::fs::write(out.join(format!("{name}.bin")), &bytes).unwrap();
+        }
+        println!("{} seed caches written to {}", seeds.len(), out.display());
+    }
+
     /// The real file: `cargo test -p pse-trainer --no-default-features --lib glove --
     /// --ignored --nocapture`.
     #[test]
