@@ -5,6 +5,11 @@
 //! `scripts/test.sh` runs).
 
 use pse_runtime::Model;
+use pse_trainer::checkpoint::Checkpoint;
+use pse_trainer::glove::Glove;
+use pse_trainer::host::Scratchpad;
+use pse_trainer::infer;
+use pse_trainer::model::Net;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -124,6 +129,24 @@ fn glove_labels_train_export_and_draw_unseen_words() {
     let model = Model::from_bytes(&bytes).unwrap();
     assert_eq!(model.word_dim(), Some(100));
     assert_eq!(model.label_count(), 10);
+    // The blob's label encoder (f32) places a word where the trainer's float model does.
+    let ck = Checkpoint::load(&run_dir.join("checkpoint.bin")).unwrap();
+    let net = Net::new(ck.config.arch);
+    let ten = Glove::load(&data).unwrap().phrase("ten").unwrap();
+    let row = ndarray::ArrayView2::from_shape((1, ten.len()), &ten).unwrap();
+    let (mu, lv) = infer::label_gaussians(&net, &ck.params, row);
+    let mut pad = Scratchpad::for_model(&model);
+    let g = model
+        .gaussian_from_vector(&ten, &mut pad.scratch())
+        .unwrap();
+    for (a, b) in g
+        .mu()
+        .iter()
+        .chain(g.logvar())
+        .zip(mu.iter().chain(lv.iter()))
+    {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
 
     // Words it never saw, and a mix of two labels' words.
     for (args, png) in [
