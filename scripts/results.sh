@@ -34,7 +34,7 @@ for ds in mnist fashion; do "$bin" judge --dataset "$ds"; done
 PSE_JOBS=$jobs scripts/train-runs.sh "$bin" "$out" "${specs[@]}"
 
 echo
-"$bin" summarize "$out"/paper-* "$out"/default-*
+"$bin" summarize "$out"/paper-* "$out"/default-*-s0
 mkdir -p docs
 for d in 2 10; do
   "$bin" plot "$out/default-mnist-pse-star-${d}d-s0" --out "docs/mnist-pse-star-${d}d" >/dev/null

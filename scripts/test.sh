@@ -34,5 +34,5 @@ step "firmware-example: fmt and clippy (its own workspace, thumbv7em-none-eabihf
 step "tests (unit, CLI end-to-end, runtime vs tract parity, host vs QEMU device)"
 cargo test --workspace
 
-step "fuzzing: Model::from_bytes + every operation, and the IDX reader (20 s each)"
+step "fuzzing: Model::from_bytes + every operation, the IDX reader, the GloVe cache reader (20 s each)"
 scripts/fuzz.sh 20

@@ -225,7 +225,7 @@ fn annotate_all(line: &mut Line, model: &Model<'_>, bufs: &mut Buffers) -> Resul
             .map_err(ctx("annotate"))?;
         let t = cost_stop(t0);
         total_ticks += u64::from(t);
-        if ann.best() == Some(usize::from(truth)) {
+        if ann.best().and_then(|l| class_of(model, l)) == Some(usize::from(truth)) {
             correct += 1;
         }
         // ANN <i> <truth> <verdict> mu <d hex> ll <n hex> post <n hex>
@@ -435,7 +435,7 @@ fn annotate_extra(
         let best_class = if best == Some(enrolled) {
             Some(usize::from(ENROLL_CLASS))
         } else {
-            best
+            best.and_then(|l| class_of(model, l))
         };
         if best_class == Some(usize::from(truth)) {
             correct += 1;
@@ -486,6 +486,16 @@ fn image(i: usize) -> Result<&'static [u8], Failure> {
 }
 
 /// True label of test image `i` (0xff when missing).
+/// The MNIST class a model label stands for, by its name (a blob exported without some
+/// labels numbers the rest from 0, so a label index is not a class).
+fn class_of(model: &Model<'_>, label: usize) -> Option<usize> {
+    const CLASSES: [&str; 10] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    let name = model.label_name(label)?;
+    CLASSES.iter().position(|c| *c == name)
+}
+
 fn truth(i: usize) -> u8 {
     LABELS.get(LABELS_HEADER + i).copied().unwrap_or(0xff)
 }

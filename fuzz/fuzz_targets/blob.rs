@@ -52,6 +52,16 @@ fn exercise(model: &Model<'_>) {
     model.enroll_image(&mut e, &pattern[..], &mut s).unwrap();
     let mut table = LabelTable::<1>::new();
     table.push(e.finish(1e-3).unwrap()).unwrap();
+    // the same label shrunk toward the model's mean label variance: a blob whose label
+    // variances overflow or vanish gives an `InvalidPrior`, never a panic
+    let mut prior = vec![0f32; d];
+    match model.mean_label_variance(&mut prior) {
+        Ok(()) => match e.finish_with_prior(1e-3, &prior, 10.0) {
+            Ok(g) => assert_eq!(g.dim(), d),
+            Err(err) => assert_eq!(err, pse_runtime::Error::InvalidPrior),
+        },
+        Err(err) => assert!(labels == 0 && err == pse_runtime::Error::NoSamples),
+    }
     let extra = if labels < MAX_LABELS {
         table.as_slice()
     } else {

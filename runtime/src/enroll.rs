@@ -141,7 +141,8 @@ impl Enroller {
             .enumerate()
         {
             let mut var = *vs / n + *m2 / n;
-            if let Some((p, w)) = prior {
+            // Weight 0 leaves `var` untouched (bit for bit what `finish` gives).
+            if let Some((p, w)) = prior.filter(|&(_, w)| w > 0.0) {
                 let pv = p.get(i).copied().unwrap_or(var);
                 var = (n * var + w * pv) / (n + w);
             }
@@ -364,6 +365,14 @@ mod tests {
         let plain = e.finish(1e-3).unwrap();
         let zero = e.finish_with_prior(1e-3, &[2.0, 1.0], 0.0).unwrap();
         assert_eq!(zero.logvar(), plain.logvar());
+        // Also where (n·v)/n would round differently from v (n = 3, v = 0.1 + spread).
+        let mut e3 = Enroller::new(2).unwrap();
+        for x in [0.1f32, 0.2, 0.7] {
+            e3.add(&[x, -x], &[libm::logf(0.1), libm::logf(0.3)])
+                .unwrap();
+        }
+        let zero3 = e3.finish_with_prior(1e-3, &[2.0, 1.0], 0.0).unwrap();
+        assert_eq!(zero3, e3.finish(1e-3).unwrap());
         for (prior, w) in [
             (&[2.0f32, 1.0][..], -1.0),
             (&[2.0, 1.0], f32::INFINITY),

@@ -74,6 +74,10 @@ pub struct LayerEncodings {
     pub decoder: Vec<String>,
     /// The label table.
     pub label_table: String,
+    /// The label encoder's two layers, for models trained on word vectors (absent
+    /// otherwise, and in cards written before word vectors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_encoder: Option<String>,
 }
 
 fn enc_name(e: Encoding) -> String {
@@ -158,6 +162,7 @@ impl ModelCard {
                 heads: "f32".into(),
                 decoder: precision.decoder.iter().copied().map(enc_name).collect(),
                 label_table: "f32".into(),
+                label_encoder: (cfg.labels == LabelKind::Glove).then(|| "f32".into()),
             },
             training: Training {
                 run: run.display().to_string(),
@@ -165,11 +170,7 @@ impl ModelCard {
                 seed: cfg.seed,
                 steps: ck.step,
                 labels: cfg.labels,
-                left_out: cfg
-                    .left_out
-                    .iter()
-                    .map(|&c| cfg.dataset.label_names()[c as usize].to_string())
-                    .collect(),
+                left_out: cfg.left_out_names().into_iter().map(String::from).collect(),
             },
             float_metrics,
             runtime_test,

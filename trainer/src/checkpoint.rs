@@ -83,6 +83,17 @@ pub struct Checkpoint {
     pub adam: Adam,
 }
 
+impl RunConfig {
+    /// The names of the classes kept out of training.
+    pub fn left_out_names(&self) -> Vec<&'static str> {
+        let names = self.dataset.label_names();
+        self.left_out
+            .iter()
+            .filter_map(|&c| names.get(c as usize).copied())
+            .collect()
+    }
+}
+
 /// Format version 1: [`RunConfig`] without `left_out`.
 #[derive(Deserialize)]
 struct RunConfigV1 {
@@ -192,6 +203,21 @@ impl Checkpoint {
             postcard::from_bytes(payload)
         }
         .map_err(|e| bad(format!("payload: {e}")))?;
+        let c = &ck.config;
+        if let Some(k) = c.left_out.iter().find(|&&k| k as usize >= c.arch.classes) {
+            return Err(bad(format!(
+                "left-out class {k} is not below the {} classes",
+                c.arch.classes
+            )));
+        }
+        if c.arch.label_dim != c.labels.label_dim(c.arch.classes) {
+            return Err(bad(format!(
+                "{} labels need label vectors of {}, the architecture has {}",
+                c.labels.name(),
+                c.labels.label_dim(c.arch.classes),
+                c.arch.label_dim
+            )));
+        }
         let n = crate::model::Net::new(ck.config.arch).n_params();
         if ck.params.len() != n || ck.adam.m.len() != n || ck.adam.v.len() != n {
             return Err(bad(format!(

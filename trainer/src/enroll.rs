@@ -80,6 +80,13 @@ pub fn enroll<'x>(
     if est.prior_weight == 0.0 {
         return Ok(e.finish(est.var_floor)?);
     }
+    if model.label_count() == 0 {
+        return Err(EnrollError::Plan(
+            "the model has no labels to take a variance prior from: use prior weight 0 \
+             (--prior-weight 0)"
+                .into(),
+        ));
+    }
     let mut prior = vec![0.0f32; model.latent_dim()];
     model.mean_label_variance(&mut prior)?;
     Ok(e.finish_with_prior(est.var_floor, &prior, est.prior_weight)?)

@@ -31,6 +31,9 @@ pub struct Metrics {
     /// Labels the label encoder saw (absent in files written before word vectors: one-hot).
     #[serde(default)]
     pub labels: LabelKind,
+    /// Classes kept out of training (`train --leave-out`; absent in older files: none).
+    #[serde(default)]
+    pub left_out: Vec<String>,
     /// Steps trained.
     pub steps: u64,
     /// Training seed.
@@ -234,6 +237,7 @@ pub fn evaluate(
         latent: d,
         recipe: cfg.recipe.name.clone(),
         labels: cfg.labels,
+        left_out: cfg.left_out_names().into_iter().map(String::from).collect(),
         steps: ck.step,
         seed: cfg.seed,
         reconstruction,
@@ -255,7 +259,8 @@ pub fn table(m: &Metrics) -> String {
     } else {
         Kind::PseStar
     };
-    let paper = paper_numbers(m.dataset, kind, m.latent, m.labels);
+    let paper =
+        paper_numbers(m.dataset, kind, m.latent, m.labels).filter(|_| m.left_out.is_empty());
     let col = |f: fn(&PaperRow) -> Option<f64>, fmt: fn(f64) -> String| {
         paper.as_ref().and_then(f).map_or("—".to_string(), fmt)
     };

@@ -2,10 +2,11 @@
 //!
 //! [`Exported::from_checkpoint`] turns the trainer's float parameters into the blob's
 //! arrays: every [`Dense`] weight (stored `[in, out]` by the trainer) is transposed to the
-//! blob's row-major `[out][in]` and encoded as its layer's [`Encoding`]; the four heads
-//! (image `mu`/`logvar`) and the label table stay `f32` in every encoding. The label table
-//! is the label encoder applied to the run's label table (one-hot rows), with its constants
-//! written by [`labels::write_label_constants`]. Activations: encoder trunk ReLU, heads
+//! blob's row-major `[out][in]` and encoded as its layer's [`Encoding`]; the two image heads
+//! (`mu`/`logvar`) and the label table stay `f32` in every encoding. The label table is the
+//! label encoder applied to the run's label vectors (one-hot rows or word vectors), with its
+//! constants written by [`labels::write_label_constants`]; models trained on word vectors
+//! also carry the label encoder itself (two `f32` layers), so a device can place any word. Activations: encoder trunk ReLU, heads
 //! Identity, decoder hidden ReLU, decoder last Sigmoid.
 //!
 //! [`export_run`] is the whole `pse-trainer export` command: build the blob, calibrate its
@@ -495,6 +496,19 @@ pub fn export_run(
                     .map_err(|e| e.replacen("--label", "--without-label", 1))?,
             );
         }
+    }
+    let untrained: Vec<&str> = cfg
+        .left_out
+        .iter()
+        .filter(|&&c| cfg.labels == LabelKind::OneHot && !dropped.contains(&(c as usize)))
+        .filter_map(|&c| class_names.get(c as usize).copied())
+        .collect();
+    if !untrained.is_empty() {
+        eprintln!(
+            "warning: the run was trained without {0}, whose label is therefore untrained and \
+             kept in the blob; export with --without-label {0} to leave it out (and enroll it)",
+            untrained.join(",")
+        );
     }
     exported.without_labels(&dropped);
     let kept: Vec<bool> = (0..class_names.len())

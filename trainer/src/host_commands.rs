@@ -486,18 +486,22 @@ pub fn run_enroll(a: EnrollArgs) -> Result<(), Box<dyn Error>> {
 /// What the card beside the blob says about the class, as one sentence.
 fn training_note(model: &Path, class: &str) -> String {
     let p = card::card_path(model);
-    match std::fs::read(&p)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<ModelCard>(&b).ok())
-    {
-        Some(c) if c.training.left_out.iter().any(|n| n == class) => {
+    let bytes = match std::fs::read(&p) {
+        Ok(b) => b,
+        Err(_) => return format!("no model card at {}: training unknown", p.display()),
+    };
+    match serde_json::from_slice::<ModelCard>(&bytes) {
+        Ok(c) if c.training.left_out.iter().any(|n| n == class) => {
             format!("the model never saw {class} in training (card: --leave-out {class})")
         }
-        Some(_) => format!(
+        Ok(_) => format!(
             "the card says the model was trained on {class}'s images: this measures \
              enrollment of a class it saw"
         ),
-        None => format!("no model card at {}: training unknown", p.display()),
+        Err(e) => format!(
+            "the model card {} is unreadable ({e}): training unknown",
+            p.display()
+        ),
     }
 }
 
@@ -511,6 +515,14 @@ pub fn run_enroll_eval(a: EnrollEvalArgs) -> Result<(), Box<dyn Error>> {
             a.model.display()
         )
     })?;
+    if model.image_size() != export::image_size(data::PIXELS) {
+        return Err(format!(
+            "{}: the model's images are {:?}, {dataset}'s are 28x28",
+            a.model.display(),
+            model.image_size()
+        )
+        .into());
+    }
     let names = dataset.label_names();
     let class = dataset
         .class_named(&a.class)

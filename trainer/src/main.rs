@@ -31,10 +31,12 @@ enum Command {
     /// accuracy, and print its training and test accuracy.
     Judge(JudgeArgs),
     /// Summarise several evaluated runs as one Markdown table: mean ± std over seeds of
-    /// each (dataset, model, latent, recipe), beside the paper's numbers.
+    /// each (dataset, model, latent, labels, left-out classes, recipe), beside the paper's
+    /// numbers, and Welch's t-test of GloVe against one-hot labels where both are there.
     Summarize(SummarizeArgs),
     /// Draw a run's pictures: samples per label, interpolation strips between labels and
-    /// the latent space of the test images coloured by label (PNG files).
+    /// the latent space of the test images coloured by label (PNG files); for runs trained
+    /// on word vectors also mixes of two labels' words and words never seen in training.
     Plot(PlotArgs),
     /// Benchmark training throughput on one thread: steps/s of the real training step and
     /// the rate of its matrix products (prints a table and JSON; not a test).
@@ -49,7 +51,8 @@ enum Command {
     /// Annotate PNG or IDX images with a blob through pse-runtime: one line per image
     /// (file[#index], label or "unknown (nearest: X)", posterior of the best label).
     Annotate(host_commands::AnnotateArgs),
-    /// Draw images of a label with a blob through pse-runtime, as a PNG grid.
+    /// Draw images of a label with a blob through pse-runtime, as a PNG grid; or, for models
+    /// trained on word vectors, of any word (--word) or mix of two (--words --mix).
     Generate(host_commands::GenerateArgs),
     /// Add a label to a blob, learnt from a few images through pse-runtime's enrollment
     /// (the device's arithmetic): a new class without retraining.
@@ -339,17 +342,14 @@ fn run_eval(a: EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     write_atomic(&out, &json).map_err(|e| format!("{}: {e}", out.display()))?;
     println!("{}", eval::table(&m));
     if !ck.config.left_out.is_empty() {
-        let names = ck.config.dataset.label_names();
-        let left: Vec<&str> = ck
-            .config
-            .left_out
-            .iter()
-            .map(|&c| names[c as usize])
-            .collect();
+        let left = ck.config.left_out_names().join(", ");
+        let why = match ck.config.labels {
+            LabelKind::OneHot => "their labels are untrained",
+            LabelKind::Glove => "their labels are placed only by their words (zero-shot)",
+        };
         println!(
-            "note: {} left out of training (--leave-out): those labels are untrained, so \
-             these figures do not compare with the paper's; see `pse-trainer enroll-eval`",
-            left.join(", ")
+            "note: {left} left out of training (--leave-out): {why}, so these figures do not \
+             compare with the paper's; see `pse-trainer enroll-eval`"
         );
     }
     eprintln!(

@@ -48,7 +48,8 @@ pub fn unseen_words(dataset: Dataset) -> &'static [&'static str] {
     }
 }
 
-/// Writes `samples.png`, `interpolation.png` and `latent.png` into `dir`; returns their paths.
+/// Writes `samples.png`, `interpolation.png` and `latent.png` into `dir`, and for runs trained
+/// on word vectors `compositions.png` and `unseen-words.png`; returns their paths.
 pub fn plot(
     ck: &Checkpoint,
     data_dir: &Path,

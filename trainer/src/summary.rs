@@ -10,9 +10,9 @@ use crate::model::Kind;
 use crate::stats::{mean_std, welch};
 use std::collections::BTreeMap;
 
-/// Runs are grouped by dataset, model, latent dimension, recipe name, steps and labels:
-/// only seeds differ within a group.
-type GroupKey = (String, String, usize, String, u64, String);
+/// Runs are grouped by dataset, model, latent dimension, recipe name, steps, labels and
+/// left-out classes: only seeds differ within a group.
+type GroupKey = (String, String, usize, String, u64, String, Vec<String>);
 
 /// A Markdown table with one row per group of runs (and the wall time of training when
 /// given, in seconds, in the same order as `runs`).
@@ -28,6 +28,7 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
                 m.recipe.clone(),
                 m.steps,
                 m.labels.name().to_string(),
+                m.left_out.clone(),
             ))
             .or_default()
             .push(r);
@@ -35,7 +36,7 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
     let mut t = String::from(
         "| dataset | model | recipe | seeds | steps | reconstruction (nats) | annotation (%) | generation (%) | train time (s) | paper: rec / ann / gen |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    for ((dataset, model, latent, recipe, steps, labels), rs) in &groups {
+    for ((dataset, model, latent, recipe, steps, labels, left_out), rs) in &groups {
         let col = |f: fn(&Metrics) -> f64, scale: f64| {
             mean_std(&rs.iter().map(|r| scale * f(&r.0)).collect::<Vec<_>>())
         };
@@ -55,18 +56,20 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
             Kind::PseStar
         };
         let first = &rs.first().expect("non-empty group").0;
-        let paper = paper_numbers(first.dataset, kind, *latent, first.labels).map_or(
-            "—".to_string(),
-            |p| {
+        let paper = paper_numbers(first.dataset, kind, *latent, first.labels)
+            .filter(|_| left_out.is_empty())
+            .map_or("—".to_string(), |p| {
                 let g = p.2.map_or("—".to_string(), |g| format!("{g:.1}"));
                 format!("{:.1} / {:.1} / {g}", p.0, p.1)
-            },
-        );
-        let labels = if first.labels == LabelKind::OneHot {
+            });
+        let mut labels = if first.labels == LabelKind::OneHot {
             String::new()
         } else {
             format!(", {labels}")
         };
+        if !left_out.is_empty() {
+            labels += &format!(", without {}", left_out.join(", "));
+        }
         let pm = |m: f64, s: f64, digits: usize| {
             if rs.len() > 1 {
                 format!("{m:.digits$} ± {s:.digits$}")
@@ -113,7 +116,10 @@ fn label_tests(groups: &BTreeMap<GroupKey, Vec<&(Metrics, Option<f64>)>>) -> Str
             let diff = mean_std(&a).0 - mean_std(&b).0;
             match welch(&a, &b) {
                 Some(w) => format!("{diff:+.digits$}, p = {:.3}", w.p),
-                None => format!("{diff:+.digits$}, p: needs ≥ 2 seeds each"),
+                None if a.len() < 2 || b.len() < 2 => {
+                    format!("{diff:+.digits$}, p: needs ≥ 2 seeds each")
+                }
+                None => format!("{diff:+.digits$}, p: undefined (no spread over seeds)"),
             }
         };
         t += &format!(
@@ -128,4 +134,73 @@ fn label_tests(groups: &BTreeMap<GroupKey, Vec<&(Metrics, Option<f64>)>>) -> Str
         );
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Dataset;
+
+    fn run(seed: u64, labels: LabelKind, ann: f64, left_out: &[&str]) -> (Metrics, Option<f64>) {
+        let m = Metrics {
+            dataset: Dataset::Fashion,
+            model: "PSE*".into(),
+            latent: 10,
+            recipe: "default".into(),
+            labels,
+            left_out: left_out.iter().map(|s| s.to_string()).collect(),
+            steps: 30000,
+            seed,
+            reconstruction: 220.0 + seed as f64,
+            annotation_accuracy: ann,
+            annotation_per_class: vec![ann; 10],
+            generation_accuracy: 0.75,
+            generation_std: 0.001,
+            generation_repeats: 10,
+            generation_samples_per_label: 10000,
+            judge_train_accuracy: 0.9,
+            judge_test_accuracy: 0.89,
+        };
+        (m, Some(100.0))
+    }
+
+    #[test]
+    fn groups_by_labels_and_left_out_and_tests_glove_against_one_hot() {
+        let runs = vec![
+            run(0, LabelKind::OneHot, 0.800, &[]),
+            run(1, LabelKind::OneHot, 0.802, &[]),
+            run(2, LabelKind::OneHot, 0.804, &[]),
+            run(0, LabelKind::Glove, 0.810, &[]),
+            run(1, LabelKind::Glove, 0.812, &[]),
+            run(2, LabelKind::Glove, 0.814, &[]),
+            run(0, LabelKind::OneHot, 0.7, &["Bag"]),
+        ];
+        let t = table(&runs);
+        let rows: Vec<&str> = t.lines().filter(|l| l.starts_with("| fashion")).collect();
+        assert_eq!(rows.len(), 4, "{t}");
+        assert!(
+            t.contains(
+                "| fashion | PSE* 10D | default | 0, 1, 2 | 30000 | 221.0 ± 1.0 | 80.20 ± 0.20 |"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("PSE* 10D, GloVe | default | 0, 1, 2"), "{t}");
+        // A run trained without a class is its own row, without the paper's numbers.
+        assert!(t.contains("PSE* 10D, without Bag | default | 0 |"), "{t}");
+        assert!(t.contains("| 219.6 / 81.3 / 76.1 |"), "{t}");
+        assert!(t.contains("| 218.8 / 81.9 / — |"), "{t}");
+        let bag_row = rows.iter().find(|r| r.contains("without Bag")).unwrap();
+        assert!(bag_row.ends_with("| — |"), "{bag_row}");
+        // Welch: +1.00 points with equal spreads of 0.2 → t = 1 / sqrt(2·0.04/3) ≈ 6.12,
+        // df = 4, two-sided p ≈ 0.0036.
+        let w = welch(&[81.0, 81.2, 81.4], &[80.0, 80.2, 80.4]).unwrap();
+        assert!(
+            (w.df - 4.0).abs() < 1e-9 && (w.p - 0.0036).abs() < 2e-4,
+            "{w:?}"
+        );
+        assert!(
+            t.contains(&format!("| +1.00, p = {:.3} | +0.0, p = 1.000 |", w.p)),
+            "{t}"
+        );
+    }
 }
