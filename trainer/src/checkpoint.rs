@@ -19,7 +19,7 @@ pub const MAGIC: &[u8; 8] = b"PSECKPT\0";
 const VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 #[cfg(test)]
-const PINNED: (usize, u32) = (1442, 1080651973);
+const PINNED: (usize, u32) = (1442, 3139710738);
 
 /// Labels given to the label encoder.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -289,7 +289,7 @@ mod tests {
                 labels: LabelKind::OneHot,
                 seed: 9,
                 recipe: Recipe::paper(),
-                left_out: vec![4],
+                left_out: vec![2],
             },
             step: 17,
             params: (0..n).map(|i| i as f32 * 0.5).collect(),
