@@ -39,11 +39,11 @@ echo "== exporting an int8 blob for the runtime"
 "$bin" generate --model "$run/model-i8.pse" --label seven --count 20 -o "$run/sevens.png"
 echo "wrote $run/sevens.png"
 
-echo "== the int8 model on a Cortex-M4F (QEMU mps2-an386): annotate 100 test digits, generate one per label"
+echo "== the int8 model on a Cortex-M4F (QEMU mps2-an386): annotate 100 test digits, generate one per label, enroll a label from five 7s"
 rustup target add thumbv7em-none-eabihf >/dev/null
 scripts/install-qemu.sh
 blob=$(cd "$run" && pwd)/model-i8.pse
 (cd firmware-example && PSE_BLOB="$blob" cargo run --release) > "$run/firmware.txt"
-grep -E '^(MODEL|ACC|COST ANNOTATE|COST GENERATE|MEM) ' "$run/firmware.txt"
+grep -E '^(MODEL|ACC|ACCX|COST ANNOTATE|COST GENERATE|COST ENROLL|MEM) ' "$run/firmware.txt"
 echo "a 3 generated on the device (the label's mean):"
 sed -n 's/^ART 3 //p' "$run/firmware.txt"
