@@ -229,21 +229,10 @@ fn annotate_all(line: &mut Line, model: &Model<'_>, bufs: &mut Buffers) -> Resul
             correct += 1;
         }
         // ANN <i> <truth> <verdict> mu <d hex> ll <n hex> post <n hex>
-        line.push_str("ANN");
-        line.push_dec(i as u64);
-        line.push_dec(u64::from(truth));
-        line.push_str(" ");
-        push_verdict(line, verdict);
-        line.push_str(" mu");
-        ann.mu().iter().for_each(|v| line.push_hex32(v.to_bits()));
-        line.push_str(" ll");
-        ann.log_likelihoods()
-            .iter()
-            .for_each(|v| line.push_hex32(v.to_bits()));
-        line.push_str(" post");
-        ann.posteriors()
-            .iter()
-            .for_each(|v| line.push_hex32(v.to_bits()));
+        push_annotation_head(line, "ANN", i, truth, verdict);
+        push_f32s(line, " mu", ann.mu());
+        push_f32s(line, " ll", ann.log_likelihoods());
+        push_f32s(line, " post", ann.posteriors());
         line.flush();
         line.push_str("COST ANN");
         line.push_dec(i as u64);
@@ -360,13 +349,8 @@ fn enroll_label(
     line.push_str("ENROLL");
     line.push_dec(enroller.count() as u64);
     used.iter().for_each(|&i| line.push_dec(i as u64));
-    line.push_str(" mu");
-    label.mu().iter().for_each(|v| line.push_hex32(v.to_bits()));
-    line.push_str(" logvar");
-    label
-        .logvar()
-        .iter()
-        .for_each(|v| line.push_hex32(v.to_bits()));
+    push_f32s(line, " mu", label.mu());
+    push_f32s(line, " logvar", label.logvar());
     line.flush();
     // COST ENROLL <count> <ticks>
     line.push_str("COST ENROLL");
@@ -447,15 +431,8 @@ fn annotate_extra(
             }
         }
         // ANNX <i> <truth> <verdict> ll <n+1 hex>
-        line.push_str("ANNX");
-        line.push_dec(i as u64);
-        line.push_dec(u64::from(truth));
-        line.push_str(" ");
-        push_verdict(line, verdict);
-        line.push_str(" ll");
-        ann.log_likelihoods()
-            .iter()
-            .for_each(|v| line.push_hex32(v.to_bits()));
+        push_annotation_head(line, "ANNX", i, truth, verdict);
+        push_f32s(line, " ll", ann.log_likelihoods());
         line.flush();
     }
     // ACCX <correct> <enrolled label best among class ENROLL_CLASS> <images of that class>
@@ -521,6 +498,21 @@ fn cost_stop(t0: u32) -> u32 {
 fn idx_count(file: &[u8]) -> Option<usize> {
     let b: [u8; 4] = file.get(4..8)?.try_into().ok()?;
     Some(u32::from_be_bytes(b) as usize)
+}
+
+/// `<tag> <i> <truth> <verdict>`, the start of an `ANN` or `ANNX` line.
+fn push_annotation_head(line: &mut Line, tag: &str, i: usize, truth: u8, verdict: Verdict) {
+    line.push_str(tag);
+    line.push_dec(i as u64);
+    line.push_dec(u64::from(truth));
+    line.push_str(" ");
+    push_verdict(line, verdict);
+}
+
+/// `<name>` then the bits of every value, in hex.
+fn push_f32s(line: &mut Line, name: &str, values: &[f32]) {
+    line.push_str(name);
+    values.iter().for_each(|v| line.push_hex32(v.to_bits()));
 }
 
 fn push_verdict(line: &mut Line, v: Verdict) {

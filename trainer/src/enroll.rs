@@ -7,7 +7,7 @@ use crate::data::Labelled;
 use crate::host::{self, Score, Scratchpad};
 use crate::rng::{Rng, Stream};
 use pse_runtime::payload::Labels;
-use pse_runtime::{Image, LabelGaussian, Model, blob, labels};
+use pse_runtime::{Image, LabelGaussian, Model, blob};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -92,13 +92,10 @@ pub fn enroll<'x>(
     Ok(e.finish_with_prior(est.var_floor, &prior, est.prior_weight)?)
 }
 
-fn le_bytes(values: &[f32]) -> impl Iterator<Item = u8> + '_ {
-    values.iter().flat_map(|v| v.to_le_bytes())
-}
-
 /// The blob `bytes` with `label` appended to its label table as `name`: the same model,
 /// threshold and weights, one more label (its constants computed by
-/// [`labels::write_label_constants`], as the exporter does), validated by the runtime.
+/// `LabelGaussian::new`, the computation `Model::from_bytes` checks), validated by the
+/// runtime.
 pub fn with_label(bytes: &[u8], name: &str, label: &LabelGaussian) -> Result<Vec<u8>, EnrollError> {
     let model = Model::from_bytes(bytes)?;
     if name.is_empty() || name.contains('\n') {
@@ -119,29 +116,20 @@ pub fn with_label(bytes: &[u8], name: &str, label: &LabelGaussian) -> Result<Vec
         }
         .into());
     }
-    let p = blob::decode(bytes)?;
-    let mu: Vec<u8> = p
-        .labels
-        .mu
-        .iter()
-        .copied()
-        .chain(le_bytes(label.mu()))
-        .collect();
-    let logvar_bytes: Vec<u8> = p
-        .labels
-        .logvar
-        .iter()
-        .copied()
-        .chain(le_bytes(label.logvar()))
-        .collect();
-    let logvar: Vec<f32> = logvar_bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    // The stored rows stay as they are (validation checked their constants); the new row's
+    // constants come from `LabelGaussian::new`, the computation validation repeats.
+    let p = *model.payload();
+    let append = |rows: &[u8], new: &[f32]| -> Vec<u8> {
+        rows.iter()
+            .copied()
+            .chain(new.iter().flat_map(|v| v.to_le_bytes()))
+            .collect()
+    };
+    let mu = append(p.labels.mu, label.mu());
+    let logvar = append(p.labels.logvar, label.logvar());
+    let inv_var = append(p.labels.inv_var, label.inv_var());
+    let log_norm = append(p.labels.log_norm, &[label.log_norm()]);
     let count = model.label_count() + 1;
-    let mut inv_var = vec![0u8; 4 * logvar.len()];
-    let mut log_norm = vec![0u8; 4 * count];
-    labels::write_label_constants(&logvar, d, &mut inv_var, &mut log_norm)?;
     let names = if model.label_count() == 0 {
         name.to_string()
     } else {
@@ -152,7 +140,7 @@ pub fn with_label(bytes: &[u8], name: &str, label: &LabelGaussian) -> Result<Vec
         count: count as u32,
         names: &names,
         mu: &mu,
-        logvar: &logvar_bytes,
+        logvar: &logvar,
         inv_var: &inv_var,
         log_norm: &log_norm,
     };

@@ -305,25 +305,35 @@ fn dataset_of(model: &pse_runtime::Model<'_>) -> Option<Dataset> {
         .find(|d| !names.is_empty() && names.iter().all(|n| d.label_names().contains(n)))
 }
 
-/// `pse-trainer score`: the blob's annotation accuracy and unknown rate on a test set.
-pub fn run_score(a: ScoreArgs) -> Result<(), Box<dyn Error>> {
-    let blob = BlobFile::read(&a.model)?;
-    let model = blob.model()?;
-    let own = dataset_of(&model);
-    let dataset = a.dataset.or(own).ok_or_else(|| {
+/// The dataset to measure the blob at `path` on: `given`, else the one whose label names it
+/// carries; its images must be the dataset's size.
+fn test_dataset(
+    model: &pse_runtime::Model<'_>,
+    path: &Path,
+    given: Option<Dataset>,
+) -> Result<Dataset, String> {
+    let dataset = given.or(dataset_of(model)).ok_or_else(|| {
         format!(
             "{}: its labels are not a known dataset's; pass --dataset",
-            a.model.display()
+            path.display()
         )
     })?;
     if model.image_size() != export::image_size(data::PIXELS) {
         return Err(format!(
             "{}: the model's images are {:?}, {dataset}'s are 28x28",
-            a.model.display(),
+            path.display(),
             model.image_size()
-        )
-        .into());
+        ));
     }
+    Ok(dataset)
+}
+
+/// `pse-trainer score`: the blob's annotation accuracy and unknown rate on a test set.
+pub fn run_score(a: ScoreArgs) -> Result<(), Box<dyn Error>> {
+    let blob = BlobFile::read(&a.model)?;
+    let model = blob.model()?;
+    let own = dataset_of(&model);
+    let dataset = test_dataset(&model, &a.model, a.dataset)?;
     let test = data::load(&a.data, dataset, Split::Test)?;
     let mut pad = Scratchpad::for_model(&model);
     let t0 = std::time::Instant::now();
@@ -509,20 +519,7 @@ fn training_note(model: &Path, class: &str) -> String {
 pub fn run_enroll_eval(a: EnrollEvalArgs) -> Result<(), Box<dyn Error>> {
     let blob = BlobFile::read(&a.model)?;
     let model = blob.model()?;
-    let dataset = a.dataset.or(dataset_of(&model)).ok_or_else(|| {
-        format!(
-            "{}: its labels are not a known dataset's; pass --dataset",
-            a.model.display()
-        )
-    })?;
-    if model.image_size() != export::image_size(data::PIXELS) {
-        return Err(format!(
-            "{}: the model's images are {:?}, {dataset}'s are 28x28",
-            a.model.display(),
-            model.image_size()
-        )
-        .into());
-    }
+    let dataset = test_dataset(&model, &a.model, a.dataset)?;
     let names = dataset.label_names();
     let class = dataset
         .class_named(&a.class)
