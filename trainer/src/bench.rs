@@ -4,7 +4,8 @@
 use crate::adam::Adam;
 use crate::matmul;
 use crate::model::{Arch, Kind, Net, PAPER_HIDDEN};
-use crate::pse::{Weights, Workspace, loss_and_grad, one_hot_table};
+use crate::objective::loss_and_grad;
+use crate::pse::{Weights, Workspace, one_hot_table};
 use crate::rng::{Rng, Stream};
 use ndarray::Array2;
 use serde::Serialize;
@@ -65,7 +66,7 @@ pub fn train_throughput(
     let mut rng = Rng::new(1, Stream::Eval, 0);
     let x = Array2::from_shape_fn((batch, 784), |_| rng.uniform() as f32);
     let y: Vec<u8> = (0..batch).map(|i| (i % 10) as u8).collect();
-    let mut eps = Array2::zeros((batch, d));
+    let mut eps = Array2::zeros((batch * kind.noise_draws(), d));
     let mut ws = Workspace::default();
     let w = Weights { kl: 1.0, ce: 1.0 };
     let mut run = |n: u64| {

@@ -10,6 +10,7 @@ use crate::mlp::MlpCache;
 use crate::model::{Kind, Net};
 use crate::rng::{Rng, Stream};
 use crate::train::label_table;
+use crate::vae::{concat, gather};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::{Array2, ArrayView2, s};
 use pse_runtime::gaussian;
@@ -22,7 +23,7 @@ use std::path::Path;
 pub struct Metrics {
     /// Dataset.
     pub dataset: Dataset,
-    /// "PSE" or "PSE*".
+    /// The paper's name of the model ("PSE", "PSE*", "CVAE", …).
     pub model: String,
     /// Latent dimension.
     pub latent: usize,
@@ -40,11 +41,13 @@ pub struct Metrics {
     pub seed: u64,
     /// Mean summed BCE (nats) over the test images, one `z ~ q(z|x)` each.
     pub reconstruction: f64,
-    /// Fraction of test images whose `mu_x` is most likely under their own label's Gaussian.
-    pub annotation_accuracy: f64,
-    /// Annotation accuracy per class.
+    /// Fraction of test images whose `mu_x` is most likely under their own label's Gaussian
+    /// (`None` for the CVAE, which has no label Gaussians).
+    pub annotation_accuracy: Option<f64>,
+    /// Annotation accuracy per class (empty for the CVAE).
     pub annotation_per_class: Vec<f64>,
-    /// Mean over repeats of the judge's accuracy on images decoded from `z ~ q(z|l)`.
+    /// Mean over repeats of the judge's accuracy on images decoded from `z ~ q(z|l)` (for
+    /// the CVAE: `[z, l]` with `z ~ N(0, I)`).
     pub generation_accuracy: f64,
     /// Sample standard deviation of that over repeats.
     pub generation_std: f64,
@@ -69,11 +72,13 @@ pub struct EvalOptions {
     pub progress: bool,
 }
 
-/// A row of the paper's tables: (reconstruction, annotation %, generation % when reported).
-pub type PaperRow = (f64, f64, Option<f64>);
+/// A row of the paper's tables: (reconstruction, annotation % and generation % when
+/// reported).
+pub type PaperRow = (f64, Option<f64>, Option<f64>);
 
-/// The paper's Table 1 / 2 / 3 row for a model, if it reports one. Word-vector labels are
-/// Table 3 (word2vec there, GloVe here), which reports no generation accuracy.
+/// The paper's Table 1 / 2 / 3 row for a model, if it reports one (it reports none for
+/// SCAN). Word-vector labels are Table 3 (word2vec there, GloVe here), which reports no
+/// generation accuracy.
 pub fn paper_numbers(
     dataset: Dataset,
     kind: Kind,
@@ -81,14 +86,38 @@ pub fn paper_numbers(
     labels: LabelKind,
 ) -> Option<PaperRow> {
     match (dataset, kind, latent, labels) {
-        (Dataset::Mnist, Kind::Pse, 10, LabelKind::OneHot) => Some((82.8, 96.0, Some(93.9))),
-        (Dataset::Mnist, Kind::PseStar, 10, LabelKind::OneHot) => Some((82.3, 96.3, Some(94.9))),
-        (Dataset::Mnist, Kind::PseStar, 20, LabelKind::OneHot) => Some((75.0, 97.1, Some(95.6))),
-        (Dataset::Fashion, Kind::Pse, 10, LabelKind::OneHot) => Some((219.1, 81.2, Some(75.9))),
-        (Dataset::Fashion, Kind::PseStar, 10, LabelKind::OneHot) => Some((219.6, 81.3, Some(76.1))),
-        (Dataset::Fashion, Kind::PseStar, 20, LabelKind::OneHot) => Some((219.0, 81.6, Some(76.2))),
-        (Dataset::Fashion, Kind::Pse, 10, LabelKind::Glove) => Some((218.7, 81.4, None)),
-        (Dataset::Fashion, Kind::PseStar, 10, LabelKind::Glove) => Some((218.8, 81.9, None)),
+        (Dataset::Mnist, Kind::Cvae, 10, LabelKind::OneHot) => Some((79.8, None, Some(97.6))),
+        (Dataset::Mnist, Kind::Jmvae, 10, LabelKind::OneHot) => {
+            Some((87.7, Some(95.4), Some(92.2)))
+        }
+        (Dataset::Mnist, Kind::Trelbo, 10, LabelKind::OneHot) => {
+            Some((83.1, Some(90.3), Some(61.1)))
+        }
+        (Dataset::Fashion, Kind::Cvae, 10, LabelKind::OneHot) => Some((219.7, None, Some(81.3))),
+        (Dataset::Fashion, Kind::Jmvae, 10, LabelKind::OneHot) => {
+            Some((225.4, Some(80.3), Some(71.2)))
+        }
+        (Dataset::Fashion, Kind::Trelbo, 10, LabelKind::OneHot) => {
+            Some((220.3, Some(73.0), Some(47.5)))
+        }
+        (Dataset::Mnist, Kind::Pse, 10, LabelKind::OneHot) => Some((82.8, Some(96.0), Some(93.9))),
+        (Dataset::Mnist, Kind::PseStar, 10, LabelKind::OneHot) => {
+            Some((82.3, Some(96.3), Some(94.9)))
+        }
+        (Dataset::Mnist, Kind::PseStar, 20, LabelKind::OneHot) => {
+            Some((75.0, Some(97.1), Some(95.6)))
+        }
+        (Dataset::Fashion, Kind::Pse, 10, LabelKind::OneHot) => {
+            Some((219.1, Some(81.2), Some(75.9)))
+        }
+        (Dataset::Fashion, Kind::PseStar, 10, LabelKind::OneHot) => {
+            Some((219.6, Some(81.3), Some(76.1)))
+        }
+        (Dataset::Fashion, Kind::PseStar, 20, LabelKind::OneHot) => {
+            Some((219.0, Some(81.6), Some(76.2)))
+        }
+        (Dataset::Fashion, Kind::Pse, 10, LabelKind::Glove) => Some((218.7, Some(81.4), None)),
+        (Dataset::Fashion, Kind::PseStar, 10, LabelKind::Glove) => Some((218.8, Some(81.9), None)),
         _ => None,
     }
 }
@@ -143,23 +172,46 @@ pub fn evaluate(
     let p = &ck.params;
     let test = data::load(data_dir, cfg.dataset, Split::Test)?;
     let judge = Judge::load_or_train(data_dir, cfg.dataset, opts.progress)?;
+    let table = label_table(cfg, data_dir)?;
+    // The CVAE's encoder and decoder also read each image's label vector.
+    let cond = (!cfg.arch.kind.has_label_encoder()).then(|| gather(table.view(), &test.y));
+    let with_labels;
+    let enc_in = match &cond {
+        Some(l) => {
+            with_labels = concat(test.x.view(), l.view());
+            with_labels.view()
+        }
+        None => test.x.view(),
+    };
+    let (mu, lv) = infer::encode(&net, p, enc_in);
+    let classes = cfg.arch.classes;
 
     // Annotation.
-    let (mu, lv) = infer::encode(&net, p, test.x.view());
-    let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, label_table(cfg, data_dir)?.view());
-    let pred = annotate(mu.view(), lab_mu.view(), lab_lv.view());
-    let classes = cfg.arch.classes;
-    let (mut hit, mut count) = (vec![0usize; classes], vec![0usize; classes]);
-    for (&p, &y) in pred.iter().zip(&test.y) {
-        count[y as usize] += 1;
-        hit[y as usize] += usize::from(p == y as usize);
-    }
-    let annotation_accuracy = hit.iter().sum::<usize>() as f64 / test.len() as f64;
-    let annotation_per_class = hit
-        .iter()
-        .zip(&count)
-        .map(|(&h, &c)| h as f64 / c.max(1) as f64)
-        .collect();
+    let labels = cfg
+        .arch
+        .kind
+        .has_label_encoder()
+        .then(|| infer::label_gaussians(&net, p, table.view()));
+    let (annotation_accuracy, annotation_per_class) = match &labels {
+        Some((lab_mu, lab_lv)) => {
+            let pred = annotate(mu.view(), lab_mu.view(), lab_lv.view());
+            let (mut hit, mut count) = (vec![0usize; classes], vec![0usize; classes]);
+            for (&p, &y) in pred.iter().zip(&test.y) {
+                count[y as usize] += 1;
+                hit[y as usize] += usize::from(p == y as usize);
+            }
+            let per_class = hit
+                .iter()
+                .zip(&count)
+                .map(|(&h, &c)| h as f64 / c.max(1) as f64)
+                .collect();
+            (
+                Some(hit.iter().sum::<usize>() as f64 / test.len() as f64),
+                per_class,
+            )
+        }
+        None => (None, Vec::new()),
+    };
 
     // Reconstruction: one z ~ q(z|x) per test image.
     let d = cfg.arch.latent;
@@ -177,6 +229,10 @@ pub fn evaluate(
         {
             *zi = m + (0.5 * l).exp() * *zi;
         }
+        let z = match &cond {
+            Some(l) => concat(z.view(), l.slice(s![start..end, ..])),
+            None => z,
+        };
         let logits = infer::decode_logits(&net, p, z.view(), &mut cache);
         for (&l, &t) in logits.iter().zip(test.x.slice(s![start..end, ..])) {
             total += bce_one(l, t) as f64;
@@ -208,11 +264,18 @@ pub fn evaluate(
                 1 << 32 | (r as u64) << 16 | c as u64,
             )
             .fill_normal(z.as_slice_mut().expect("contiguous"));
-            for mut row in z.rows_mut() {
-                for ((zi, &m), &l) in row.iter_mut().zip(lab_mu.row(c)).zip(lab_lv.row(c)) {
-                    *zi = m + (0.5 * l).exp() * *zi;
+            let z = match &labels {
+                Some((lab_mu, lab_lv)) => {
+                    for mut row in z.rows_mut() {
+                        for ((zi, &m), &l) in row.iter_mut().zip(lab_mu.row(c)).zip(lab_lv.row(c)) {
+                            *zi = m + (0.5 * l).exp() * *zi;
+                        }
+                    }
+                    z
                 }
-            }
+                // The CVAE: z from the prior, the label beside it.
+                None => concat(z.view(), gather(table.view(), &vec![c as u8; n]).view()),
+            };
             let images = infer::decode(&net, p, z.view(), &mut cache);
             correct += judge
                 .classify(images.view(), &mut jcache)
@@ -254,13 +317,9 @@ pub fn evaluate(
 
 /// The metrics as a Markdown table, beside the paper's numbers where it has them.
 pub fn table(m: &Metrics) -> String {
-    let kind = if m.model == "PSE" {
-        Kind::Pse
-    } else {
-        Kind::PseStar
-    };
-    let paper =
-        paper_numbers(m.dataset, kind, m.latent, m.labels).filter(|_| m.left_out.is_empty());
+    let paper = Kind::from_paper_name(&m.model)
+        .and_then(|kind| paper_numbers(m.dataset, kind, m.latent, m.labels))
+        .filter(|_| m.left_out.is_empty());
     let col = |f: fn(&PaperRow) -> Option<f64>, fmt: fn(f64) -> String| {
         paper.as_ref().and_then(f).map_or("—".to_string(), fmt)
     };
@@ -280,9 +339,10 @@ pub fn table(m: &Metrics) -> String {
         col(|p| Some(p.0), |v| format!("{v:.1}"))
     );
     t += &format!(
-        "| annotation accuracy (%) | {:.2} | {} |\n",
-        100.0 * m.annotation_accuracy,
-        col(|p| Some(p.1), |v| format!("{v:.1}"))
+        "| annotation accuracy (%) | {} | {} |\n",
+        m.annotation_accuracy
+            .map_or("N/A".into(), |a| format!("{:.2}", 100.0 * a)),
+        col(|p| p.1, |v| format!("{v:.1}"))
     );
     t += &format!(
         "| generation accuracy (%, {}×{} per label) | {:.2} ± {:.2} | {} |\n",

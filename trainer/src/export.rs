@@ -238,7 +238,18 @@ impl Exported {
         labels: ArrayView2<f32>,
     ) -> Result<Self, ExportError> {
         let cfg = &ck.config;
+        let kind = match cfg.arch.kind {
+            Kind::Pse => ModelKind::Pse,
+            Kind::PseStar => ModelKind::PseStar,
+            k => {
+                return Err(ExportError::Unsupported(format!(
+                    "{} is one of the paper's baselines, trained for `compare` only; the runtime runs PSE and PSE*",
+                    k.paper_name()
+                )));
+            }
+        };
         let net = Net::new(cfg.arch);
+        let lab = net.lab.as_ref().expect("PSE and PSE* have a label encoder");
         let p = &ck.params;
         if precision.trunk.len() != net.enc.layers.len()
             || precision.decoder.len() != net.dec.layers.len()
@@ -271,8 +282,8 @@ impl Exported {
             // blob carries no label encoder.
             LabelKind::OneHot => None,
             LabelKind::Glove => Some((
-                head(&net.lab_mu, "label encoder mu")?,
-                head(&net.lab_lv, "label encoder logvar")?,
+                head(&lab.mu, "label encoder mu")?,
+                head(&lab.lv, "label encoder logvar")?,
             )),
         };
         let last = net.dec.layers.len().saturating_sub(1);
@@ -317,10 +328,7 @@ impl Exported {
         })?;
         let (width, height) = image_size(cfg.arch.pixels);
         Ok(Exported {
-            kind: match cfg.arch.kind {
-                Kind::Pse => ModelKind::Pse,
-                Kind::PseStar => ModelKind::PseStar,
-            },
+            kind,
             latent: d,
             width,
             height,

@@ -46,6 +46,10 @@ pub fn decode_logits(
 }
 
 /// The label Gaussians `q(z|l)` (means, log-variances) of the rows of a label table.
+///
+/// # Panics
+/// For a network without a label encoder (the CVAE): callers check
+/// [`crate::model::Kind::has_label_encoder`] first.
 pub fn label_gaussians(
     net: &Net,
     p: &[f32],
@@ -54,7 +58,11 @@ pub fn label_gaussians(
     let d = net.arch.latent;
     let mut mu = Array2::zeros((labels.nrows(), d));
     let mut lv = Array2::zeros((labels.nrows(), d));
-    net.lab_mu.forward(p, labels, mu.view_mut());
-    net.lab_lv.forward(p, labels, lv.view_mut());
+    let lab = net
+        .lab
+        .as_ref()
+        .expect("a label encoder (checked by the caller)");
+    lab.mu.forward(p, labels, mu.view_mut());
+    lab.lv.forward(p, labels, lv.view_mut());
     (mu, lv)
 }

@@ -34,6 +34,12 @@ enum Command {
     /// each (dataset, model, latent, labels, left-out classes, recipe), beside the paper's
     /// numbers, and Welch's t-test of GloVe against one-hot labels where both are there.
     Summarize(SummarizeArgs),
+    /// Compare PSE and PSE* with the paper's baselines (CVAE, JMVAE, TrELBO, SCAN) under
+    /// one recipe: trains every model over several seeds (plus PSE* at a second latent
+    /// size), evaluates them with the same code, writes OUT/comparison.md (mean ± std
+    /// beside the paper's Tables 1 and 2) and OUT/latent-2d.png (the 2-D latent spaces side
+    /// by side, the paper's Fig. 2). Finished runs are kept: calling it again continues.
+    Compare(CompareArgs),
     /// Draw a run's pictures: samples per label, interpolation strips between labels and
     /// the latent space of the test images coloured by label (PNG files); for runs trained
     /// on word vectors also mixes of two labels' words and words never seen in training.
@@ -103,6 +109,57 @@ struct SummarizeArgs {
 }
 
 #[derive(Args)]
+struct CompareArgs {
+    /// Dataset.
+    #[arg(long, value_enum, default_value = "mnist")]
+    dataset: Dataset,
+    /// Latent dimension of the table (the paper's Tables 1 and 2: 10).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
+    latent: u16,
+    /// Seeds per model (0, 1, …).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
+    seeds: u64,
+    /// Recipe every model trains with: `paper` (2000 steps, as the paper's tables) or
+    /// `default` (30,000 steps with schedules; ~15× longer).
+    #[arg(long, default_value = "paper", value_parser = ["paper", "default"])]
+    recipe: String,
+    /// Override the recipe's number of steps.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    steps: Option<u64>,
+    /// Override how many training images are held out for validation.
+    #[arg(long)]
+    holdout: Option<usize>,
+    /// Models in the table (comma-separated).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "cvae,jmvae,trelbo,scan,pse,pse-star"
+    )]
+    models: Vec<Kind>,
+    /// Also train PSE* at this latent dimension (the paper's last row); 0 for none.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(0..=64))]
+    extra_latent: u16,
+    /// Latent dimension of the side-by-side figure (one seed per model); 0 for none.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(0..=64))]
+    figure_latent: u16,
+    /// Images decoded per label per repeat for generation accuracy.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    samples: u32,
+    /// Repeats of the generation measurement.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    repeats: u32,
+    /// Runs trained at the same time, one thread each.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    jobs: u32,
+    /// Output folder [default: runs/compare/DATASET-LATENTd-RECIPE].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArg,
+}
+
+#[derive(Args)]
 struct PlotArgs {
     /// Run folder (from `pse-trainer train`).
     run: PathBuf,
@@ -142,7 +199,9 @@ struct TrainArgs {
     /// Dataset to train on.
     #[arg(long, value_enum, default_value = "mnist")]
     dataset: Dataset,
-    /// Objective: PSE, or PSE* (adds a classifier on the reconstruction).
+    /// Objective: PSE, or PSE* (adds a classifier on the reconstruction); or one of the
+    /// paper's baselines, for comparison (`pse-trainer compare` trains them all): cvae,
+    /// jmvae, trelbo, scan. Only PSE and PSE* can be exported to the runtime.
     #[arg(long, value_enum, default_value = "pse-star")]
     model: Kind,
     /// Latent dimension (the paper uses 2, 10 and 20).
@@ -384,17 +443,67 @@ fn run_summarize(a: SummarizeArgs) -> Result<(), Box<dyn std::error::Error>> {
         })?;
         let m: pse_trainer::eval::Metrics =
             serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", p.display()))?;
-        let secs = std::fs::read_to_string(run.join(train::files::LOG))
-            .ok()
-            .and_then(|log| {
-                log.lines()
-                    .last()
-                    .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            })
-            .and_then(|v| v["seconds"].as_f64());
-        rows.push((m, secs));
+        rows.push((m, train::logged_seconds(run)));
     }
     print!("{}", pse_trainer::summary::table(&rows));
+    Ok(())
+}
+
+fn run_compare(a: CompareArgs) -> Result<(), Box<dyn std::error::Error>> {
+    use pse_trainer::compare;
+    let mut recipe = Recipe::named(&a.recipe).expect("clap restricts the names");
+    if let Some(s) = a.steps {
+        recipe.steps = s;
+    }
+    if let Some(h) = a.holdout {
+        recipe.holdout = h;
+    }
+    if a.steps.is_some() || a.holdout.is_some() {
+        recipe.name = format!("{}+overrides", recipe.name);
+    }
+    let mut models: Vec<Kind> = Vec::new();
+    for k in &a.models {
+        if !models.contains(k) {
+            models.push(*k);
+        }
+    }
+    let out = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "runs/compare/{}-{}d-{}",
+            a.dataset, a.latent, recipe.name
+        ))
+    });
+    let opts = compare::CompareOptions {
+        dataset: a.dataset,
+        latent: a.latent as usize,
+        seeds: a.seeds,
+        recipe,
+        models,
+        extra_latent: (a.extra_latent > 0).then_some(a.extra_latent as usize),
+        figure_latent: (a.figure_latent > 0).then_some(a.figure_latent as usize),
+        out: out.clone(),
+        data_dir: a.data.data.clone(),
+        eval: EvalOptions {
+            samples_per_label: a.samples,
+            repeats: a.repeats,
+            progress: false,
+        },
+        jobs: a.jobs as usize,
+    };
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    compare::run_all(&opts).map_err(|e| e.to_string())?;
+    let table = compare::table(&opts).map_err(|e| e.to_string())?;
+    let path = compare::table_path(&out);
+    write_atomic(&path, table.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+    print!("{table}");
+    eprintln!("table written to {}", path.display());
+    if let (Some(fig), Some(path)) = (
+        compare::figure(&opts).map_err(|e| e.to_string())?,
+        compare::figure_path(&opts),
+    ) {
+        fig.write_png(&path)?;
+        eprintln!("figure written to {}", path.display());
+    }
     Ok(())
 }
 
@@ -460,6 +569,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => run_eval(a),
         Command::Plot(a) => run_plot(a),
         Command::Summarize(a) => run_summarize(a),
+        Command::Compare(a) => run_compare(a),
         Command::Judge(a) => run_judge(a),
         Command::Bench(a) => run_bench(a),
         Command::Export(a) => host_commands::run_export(a),

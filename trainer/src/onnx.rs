@@ -285,6 +285,9 @@ impl Graph {
 /// ([`crate::train::label_table`]), in the order encoder, annotator, decoder (file names
 /// [`files::ENCODER`], [`files::ANNOTATOR`], [`files::DECODER`]), then for word-vector
 /// models the label encoder ([`files::LABEL_ENCODER`]).
+///
+/// # Panics
+/// For the baselines, which have no runtime counterpart ([`write_references`] refuses them).
 pub fn reference_models(
     ck: &Checkpoint,
     labels: ArrayView2<f32>,
@@ -389,8 +392,9 @@ pub fn reference_models(
         g.input(names::VECTOR, cfg.arch.label_dim);
         g.output(names::MU, d);
         g.output(names::LOGVAR, d);
-        g.dense("lab_mu", names::VECTOR, &net.lab_mu, p, None, names::MU);
-        g.dense("lab_lv", names::VECTOR, &net.lab_lv, p, None, names::LOGVAR);
+        let lab = net.lab.as_ref().expect("checked by write_references");
+        g.dense("lab_mu", names::VECTOR, &lab.mu, p, None, names::MU);
+        g.dense("lab_lv", names::VECTOR, &lab.lv, p, None, names::LOGVAR);
         models.push((
             files::LABEL_ENCODER,
             g.into_model(ck, &format!("{what}: label encoder")),
@@ -406,6 +410,14 @@ pub fn write_references(
     labels: ArrayView2<f32>,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
+    let kind = ck.config.arch.kind;
+    if kind.is_baseline() {
+        return Err(format!(
+            "{} is one of the paper's baselines: it has no runtime counterpart to check against",
+            kind.paper_name()
+        )
+        .into());
+    }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut written = Vec::new();
     for (name, model) in reference_models(ck, labels) {

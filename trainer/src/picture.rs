@@ -916,6 +916,27 @@ pub const PALETTE: [Rgb; 20] = [
     [158, 218, 229],
 ];
 
+/// The panels side by side, `columns` to a row, on a white background (cells sized to the
+/// largest panel, panels at their cells' top left; what falls outside [`MAX_SIDE`] is cut).
+pub fn tile(panels: &[Canvas], columns: usize) -> Canvas {
+    let columns = columns.max(1);
+    let cw = panels.iter().map(|c| c.width).max().unwrap_or(1);
+    let ch = panels.iter().map(|c| c.height).max().unwrap_or(1);
+    let rows = panels.len().div_ceil(columns).max(1);
+    let cols = columns.min(panels.len().max(1));
+    let mut out = Canvas::new(cw * cols as u32, ch * rows as u32, [255, 255, 255]);
+    for (i, panel) in panels.iter().enumerate() {
+        let (x0, y0) = ((i % columns) as u32 * cw, (i / columns) as u32 * ch);
+        for y in 0..panel.height.min(out.height.saturating_sub(y0)) {
+            let src = (y * panel.width * 3) as usize;
+            let dst = (((y0 + y) * out.width + x0) * 3) as usize;
+            let n = (panel.width.min(out.width.saturating_sub(x0)) * 3) as usize;
+            out.rgb[dst..dst + n].copy_from_slice(&panel.rgb[src..src + n]);
+        }
+    }
+    out
+}
+
 /// The palette colour of class `class`.
 pub fn class_color(class: usize) -> Rgb {
     PALETTE[class % PALETTE.len()]
@@ -1332,6 +1353,20 @@ fn luma(r: f32, g: f32, b: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tile_places_panels_three_to_a_row() {
+        let a = Canvas::new(2, 3, [1, 1, 1]);
+        let b = Canvas::new(4, 1, [2, 2, 2]);
+        let t = tile(&[a.clone(), b, a.clone(), a], 3);
+        assert_eq!((t.width, t.height), (12, 6));
+        assert_eq!(t.get(0, 0), Some([1, 1, 1]));
+        assert_eq!(t.get(4, 0), Some([2, 2, 2]));
+        assert_eq!(t.get(4, 1), Some([255, 255, 255]), "below the short panel");
+        assert_eq!(t.get(9, 2), Some([1, 1, 1]));
+        assert_eq!(t.get(0, 5), Some([1, 1, 1]), "second row");
+        assert_eq!(t.get(5, 5), Some([255, 255, 255]));
+    }
 
     /// A fresh, empty scratch directory for one test.
     fn scratch_dir(name: &str) -> PathBuf {

@@ -10,9 +10,10 @@ use crate::glove::Glove;
 use crate::infer;
 use crate::mlp::MlpCache;
 use crate::model::Net;
-use crate::picture::{PictureError, image_grid, scatter};
+use crate::picture::{Canvas, PictureError, image_grid, scatter};
 use crate::rng::{Rng, Stream};
 use crate::train::{label_table, word_table};
+use crate::vae::{concat, gather};
 use crate::words;
 use ndarray::{Array2, ArrayView2};
 use std::path::{Path, PathBuf};
@@ -59,12 +60,7 @@ pub fn plot(
     let cfg = &ck.config;
     let net = Net::new(cfg.arch);
     let p = &ck.params;
-    let names: Vec<String> = cfg
-        .dataset
-        .label_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let names = label_names(cfg.dataset);
     let glove = match cfg.labels {
         LabelKind::OneHot => None,
         LabelKind::Glove => Some(Glove::load(data_dir)?),
@@ -73,13 +69,26 @@ pub fn plot(
         None => label_table(cfg, data_dir)?,
         Some(g) => word_table(g, &cfg.dataset.label_names())?,
     };
-    let (lab_mu, lab_lv) = infer::label_gaussians(&net, p, table.view());
     let d = cfg.arch.latent;
+    // The CVAE has no label Gaussians: its codes come from the prior, with the label
+    // vector beside them in the decoder's input.
+    let cvae = !cfg.arch.kind.has_label_encoder();
+    let (lab_mu, lab_lv) = if cvae {
+        let zeros = Array2::<f32>::zeros((table.nrows(), d));
+        (zeros.clone(), zeros)
+    } else {
+        infer::label_gaussians(&net, p, table.view())
+    };
+    let decoder_input =
+        |z: Array2<f32>, l: Array2<f32>| if cvae { concat(z.view(), l.view()) } else { z };
     let mut cache = MlpCache::default();
     let mut written = Vec::new();
 
     // Samples: column 0 decodes the label's mean, the rest z ~ q(z|l).
     let mut z = Array2::<f32>::zeros((names.len() * COLUMNS, d));
+    let rows: Vec<u8> = (0..names.len() * COLUMNS)
+        .map(|i| (i / COLUMNS) as u8)
+        .collect();
     let mut rng = Rng::new(cfg.seed, Stream::Eval, u64::MAX);
     for c in 0..names.len() {
         for k in 0..COLUMNS {
@@ -93,24 +102,29 @@ pub fn plot(
             }
         }
     }
+    let z = decoder_input(z, gather(table.view(), &rows));
     let images = infer::decode(&net, p, z.view(), &mut cache);
     written.push(save(
         image_grid(&grid_rows(names.clone(), &images), 28, 28, 2),
         &dir.join("samples.png"),
     )?);
 
-    // Interpolation strips between label means.
+    // Interpolation strips between label means (the CVAE: between label vectors, z = 0).
     let pairs = interpolation_pairs(cfg.dataset);
     let mut z = Array2::<f32>::zeros((pairs.len() * COLUMNS, d));
+    let mut l = Array2::<f32>::zeros((pairs.len() * COLUMNS, table.ncols()));
     for (i, &(a, b)) in pairs.iter().enumerate() {
         for k in 0..COLUMNS {
             let t = k as f32 / (COLUMNS - 1) as f32;
             for j in 0..d {
                 z[[i * COLUMNS + k, j]] = (1.0 - t) * lab_mu[[a, j]] + t * lab_mu[[b, j]];
             }
+            for j in 0..table.ncols() {
+                l[[i * COLUMNS + k, j]] = (1.0 - t) * table[[a, j]] + t * table[[b, j]];
+            }
         }
     }
-    let images = infer::decode(&net, p, z.view(), &mut cache);
+    let images = infer::decode(&net, p, decoder_input(z, l).view(), &mut cache);
     let strip_names = pairs
         .iter()
         .map(|&(a, b)| format!("{} -> {}", names[a], names[b]))
@@ -121,24 +135,53 @@ pub fn plot(
     )?);
 
     // Latent scatter of the test images' means (projected on 2 principal axes when d > 2).
-    let test = data::load(data_dir, cfg.dataset, Split::Test)?;
-    let (mu, _) = infer::encode(&net, p, test.x.view());
-    let (points, how) = project_2d(mu.view());
-    let classes: Vec<u16> = test.y.iter().map(|&y| y as u16).collect();
-    let title = format!(
-        "{} {}D, {}: test-image means{how}",
-        cfg.arch.kind.paper_name(),
-        d,
-        cfg.dataset
-    );
     written.push(save(
-        scatter(&points, &classes, &names, &title, 800)?,
+        latent_scatter(ck, data_dir, 800)?,
         &dir.join("latent.png"),
     )?);
     if let Some(glove) = &glove {
         written.extend(word_pictures(ck, glove, dir)?);
     }
     Ok(written)
+}
+
+fn label_names(dataset: Dataset) -> Vec<String> {
+    dataset
+        .label_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// The latent scatter of the test images' means (paper Fig. 2), projected on 2 principal
+/// axes when `d > 2`; the CVAE's means are of `q(z|x,l)`.
+pub fn latent_scatter(
+    ck: &Checkpoint,
+    data_dir: &Path,
+    size: u32,
+) -> Result<Canvas, Box<dyn std::error::Error>> {
+    let cfg = &ck.config;
+    let net = Net::new(cfg.arch);
+    let test = data::load(data_dir, cfg.dataset, Split::Test)?;
+    let with_labels;
+    let input = if cfg.arch.kind.has_label_encoder() {
+        test.x.view()
+    } else {
+        let table = label_table(cfg, data_dir)?;
+        with_labels = concat(test.x.view(), gather(table.view(), &test.y).view());
+        with_labels.view()
+    };
+    let (mu, _) = infer::encode(&net, &ck.params, input);
+    let (points, how) = project_2d(mu.view());
+    let classes: Vec<u16> = test.y.iter().map(|&y| y as u16).collect();
+    let names = label_names(cfg.dataset);
+    let title = format!(
+        "{} {}D, {}: test-image means{how}",
+        cfg.arch.kind.paper_name(),
+        cfg.arch.latent,
+        cfg.dataset
+    );
+    Ok(scatter(&points, &classes, &names, &title, size)?)
 }
 
 /// `compositions.png` (each row: the mean image of `(1 − t)·a + t·b` for the word vectors of

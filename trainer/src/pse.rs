@@ -20,6 +20,16 @@ pub struct Terms {
 }
 
 impl Terms {
+    /// Per-example means of the batch sums of the three terms over `n` examples.
+    pub fn means(bce: f64, kl: f64, ce: f64, n: usize) -> Terms {
+        let inv_n = 1.0 / n as f64;
+        Terms {
+            bce: bce * inv_n,
+            kl: kl * inv_n,
+            ce: ce * inv_n,
+        }
+    }
+
     /// The weighted total that is minimised.
     pub fn total(&self, w: Weights) -> f64 {
         self.bce + w.kl as f64 * self.kl + w.ce as f64 * self.ce
@@ -118,8 +128,9 @@ pub fn loss_and_grad(
     let h = net.enc.forward(p, x, &mut ws.enc);
     net.enc_mu.forward(p, h, ws.mu.view_mut());
     net.enc_lv.forward(p, h, ws.lv.view_mut());
-    net.lab_mu.forward(p, labels, ws.table_mu.view_mut());
-    net.lab_lv.forward(p, labels, ws.table_lv.view_mut());
+    let lab = net.lab.as_ref().expect("PSE and PSE* have a label encoder");
+    lab.mu.forward(p, labels, ws.table_mu.view_mut());
+    lab.lv.forward(p, labels, ws.table_lv.view_mut());
     for (i, &yi) in y.iter().enumerate() {
         ws.mu_l.row_mut(i).assign(&ws.table_mu.row(yi as usize));
         ws.lv_l.row_mut(i).assign(&ws.table_lv.row(yi as usize));
@@ -207,8 +218,8 @@ pub fn loss_and_grad(
         let mut r = ws.dtable_lv.row_mut(yi as usize);
         r += &ws.dlv_l.row(i);
     }
-    net.lab_mu.backward(p, g, labels, ws.dtable_mu.view(), None);
-    net.lab_lv.backward(p, g, labels, ws.dtable_lv.view(), None);
+    lab.mu.backward(p, g, labels, ws.dtable_mu.view(), None);
+    lab.lv.backward(p, g, labels, ws.dtable_lv.view(), None);
 
     let inv_n = inv_n as f64;
     Terms {

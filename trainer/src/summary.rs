@@ -41,7 +41,12 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
             mean_std(&rs.iter().map(|r| scale * f(&r.0)).collect::<Vec<_>>())
         };
         let (rec, rec_s) = col(|m| m.reconstruction, 1.0);
-        let (ann, ann_s) = col(|m| m.annotation_accuracy, 100.0);
+        // The CVAE annotates nothing.
+        let ann = rs
+            .iter()
+            .map(|r| r.0.annotation_accuracy.map(|a| 100.0 * a))
+            .collect::<Option<Vec<f64>>>()
+            .map(|a| mean_std(&a));
         let (gen_mean, gen_s) = col(|m| m.generation_accuracy, 100.0);
         let times: Vec<f64> = rs.iter().filter_map(|r| r.1).collect();
         let time = if times.is_empty() {
@@ -50,17 +55,14 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
             format!("{:.0}", mean_std(&times).0)
         };
         let seeds: Vec<String> = rs.iter().map(|r| r.0.seed.to_string()).collect();
-        let kind = if model == "PSE" {
-            Kind::Pse
-        } else {
-            Kind::PseStar
-        };
         let first = &rs.first().expect("non-empty group").0;
-        let paper = paper_numbers(first.dataset, kind, *latent, first.labels)
+        let paper = Kind::from_paper_name(model)
+            .and_then(|kind| paper_numbers(first.dataset, kind, *latent, first.labels))
             .filter(|_| left_out.is_empty())
             .map_or("—".to_string(), |p| {
+                let a = p.1.map_or("N/A".to_string(), |a| format!("{a:.1}"));
                 let g = p.2.map_or("—".to_string(), |g| format!("{g:.1}"));
-                format!("{:.1} / {:.1} / {g}", p.0, p.1)
+                format!("{:.1} / {a} / {g}", p.0)
             });
         let mut labels = if first.labels == LabelKind::OneHot {
             String::new()
@@ -81,7 +83,7 @@ pub fn table(runs: &[(Metrics, Option<f64>)]) -> String {
             "| {dataset} | {model} {latent}D{labels} | {recipe} | {} | {steps} | {} | {} | {} | {time} | {paper} |\n",
             seeds.join(", "),
             pm(rec, rec_s, 1),
-            pm(ann, ann_s, 2),
+            ann.map_or("N/A".to_string(), |(a, s)| pm(a, s, 2)),
             if rs.len() > 1 {
                 pm(gen_mean, gen_s, 2)
             } else {
@@ -110,9 +112,17 @@ fn label_tests(groups: &BTreeMap<GroupKey, Vec<&(Metrics, Option<f64>)>>) -> Str
         if t.is_empty() {
             t += "\n| GloVe against one-hot labels (Welch's t-test) | annotation: difference, p | reconstruction: difference, p |\n|---|---|---|\n";
         }
-        let test = |f: fn(&Metrics) -> f64, scale: f64, digits: usize| {
-            let a: Vec<f64> = glove.iter().map(|r| scale * f(&r.0)).collect();
-            let b: Vec<f64> = one_hot.iter().map(|r| scale * f(&r.0)).collect();
+        let test = |f: fn(&Metrics) -> Option<f64>, scale: f64, digits: usize| {
+            let a: Vec<f64> = glove
+                .iter()
+                .filter_map(|r| f(&r.0))
+                .map(|v| scale * v)
+                .collect();
+            let b: Vec<f64> = one_hot
+                .iter()
+                .filter_map(|r| f(&r.0))
+                .map(|v| scale * v)
+                .collect();
             let diff = mean_std(&a).0 - mean_std(&b).0;
             match welch(&a, &b) {
                 Some(w) => format!("{diff:+.digits$}, p = {:.3}", w.p),
@@ -130,7 +140,7 @@ fn label_tests(groups: &BTreeMap<GroupKey, Vec<&(Metrics, Option<f64>)>>) -> Str
             key.3,
             key.4,
             test(|m| m.annotation_accuracy, 100.0, 2),
-            test(|m| m.reconstruction, 1.0, 1)
+            test(|m| Some(m.reconstruction), 1.0, 1)
         );
     }
     t
@@ -152,7 +162,7 @@ mod tests {
             steps: 30000,
             seed,
             reconstruction: 220.0 + seed as f64,
-            annotation_accuracy: ann,
+            annotation_accuracy: Some(ann),
             annotation_per_class: vec![ann; 10],
             generation_accuracy: 0.75,
             generation_std: 0.001,

@@ -5,7 +5,8 @@ use crate::checkpoint::{Checkpoint, CheckpointError, LabelKind, RunConfig, write
 use crate::data::{self, DataError, Labelled, Split};
 use crate::glove::{Glove, GloveError};
 use crate::model::Net;
-use crate::pse::{Terms, Weights, Workspace, loss_and_grad, one_hot_table};
+use crate::objective;
+use crate::pse::{Terms, Weights, Workspace, one_hot_table};
 use crate::rng::{Rng, Stream};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::Array2;
@@ -35,6 +36,8 @@ pub enum TrainError {
     Labels(GloveError),
     /// Another file could not be written.
     Io(PathBuf, std::io::Error),
+    /// The options ask for something the model cannot do.
+    Unsupported(String),
     /// The run folder already holds a run (and `--resume` was not given), or holds a
     /// different one than the options describe.
     RunExists(PathBuf, String),
@@ -58,6 +61,7 @@ impl fmt::Display for TrainError {
             TrainError::Labels(e) => e.fmt(f),
             TrainError::Io(p, e) => write!(f, "{}: {e}", p.display()),
             TrainError::RunExists(p, why) => write!(f, "{}: {why}", p.display()),
+            TrainError::Unsupported(why) => f.write_str(why),
             TrainError::NonFinite { step, term, kept } => {
                 write!(
                     f,
@@ -164,6 +168,13 @@ pub fn training_set(data_dir: &Path, cfg: &RunConfig) -> Result<Labelled, DataEr
         .without_classes(&cfg.left_out))
 }
 
+/// The training time a run folder's log reports (seconds at its last line), if any.
+pub fn logged_seconds(run: &Path) -> Option<f64> {
+    let log = std::fs::read_to_string(run.join(files::LOG)).ok()?;
+    let last = log.lines().last()?;
+    serde_json::from_str::<serde_json::Value>(last).ok()?["seconds"].as_f64()
+}
+
 /// Trains (or resumes) a run; returns the final checkpoint, also saved in the run folder.
 pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainError> {
     let ck_path = opts.out.join(files::CHECKPOINT);
@@ -171,6 +182,14 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
         let p = p.to_path_buf();
         move |e| TrainError::Io(p, e)
     };
+    let kind = cfg.arch.kind;
+    if kind.is_baseline() && cfg.labels != LabelKind::OneHot {
+        return Err(TrainError::Unsupported(format!(
+            "{} is trained on one-hot labels only (its label decoder is a softmax over the \
+             classes); use --labels one-hot",
+            kind.paper_name()
+        )));
+    }
     let net = Net::new(cfg.arch);
     let other_options = || {
         TrainError::RunExists(
@@ -233,7 +252,7 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
     let mut idx = Vec::with_capacity(b);
     let mut xb = Array2::<f32>::zeros((b, cfg.arch.pixels));
     let mut yb = vec![0u8; b];
-    let mut eps = Array2::<f32>::zeros((b, d));
+    let mut eps = Array2::<f32>::zeros((b * kind.noise_draws(), d));
     let mut grad = vec![0.0f32; params.len()];
     let mut ws = Workspace::default();
 
@@ -273,7 +292,7 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
             ce: r.ce_weight,
         };
         grad.fill(0.0);
-        let mut t = loss_and_grad(
+        let mut t = objective::loss_and_grad(
             &net,
             &params,
             &mut grad,

@@ -196,3 +196,145 @@ fn existing_run_is_not_overwritten() {
     ));
     assert_eq!(std::fs::read(out.join("checkpoint.bin")).unwrap(), first);
 }
+
+#[test]
+fn compare_trains_every_model_tabulates_and_continues() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_data(&data, 400, 100);
+    let out = tmp.path().join("cmp");
+    let args = [
+        "compare",
+        "--latent",
+        "3",
+        "--seeds",
+        "2",
+        "--steps",
+        "15",
+        "--holdout",
+        "50",
+        "--extra-latent",
+        "4",
+        "--figure-latent",
+        "2",
+        "--samples",
+        "20",
+        "--repeats",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = ok(run(&args, &data));
+    let table = std::fs::read_to_string(out.join("comparison.md")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), table);
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| model"))
+        .collect();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r.split(" | ").next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "| CVAE 3D",
+            "| JMVAE 3D",
+            "| TrELBO 3D",
+            "| SCAN 3D",
+            "| PSE 3D",
+            "| PSE* 3D",
+            "| PSE* 4D"
+        ],
+        "{table}"
+    );
+    // The CVAE cannot annotate; every row is a mean ± std over the two seeds.
+    assert!(rows[0].contains("| N/A |"), "{table}");
+    assert!(
+        rows.iter().all(|r| r.matches(" ± ").count() >= 2),
+        "{table}"
+    );
+    assert!(
+        rows[1].contains("not reported"),
+        "latent 3 is in no table of the paper: {table}"
+    );
+    for kind in ["cvae", "jmvae", "trelbo", "scan", "pse", "pse-star"] {
+        for seed in 0..2 {
+            assert!(out.join(format!("{kind}-3d-s{seed}/metrics.json")).exists());
+        }
+        assert!(out.join(format!("{kind}-2d-s0/checkpoint.bin")).exists());
+    }
+    let png = std::fs::read(out.join("latent-2d.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    // Calling it again trains nothing and writes the same table.
+    let again = ok(run(&args, &data));
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains("20 runs planned, 20 already done, 0 to train"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("comparison.md")).unwrap(),
+        table
+    );
+}
+
+#[test]
+fn baselines_refuse_what_they_cannot_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_data(&data, 400, 100);
+    let run_dir = tmp.path().join("cvae");
+    let mut args = train_args(&run_dir, "1");
+    args.extend(["--model".to_string(), "cvae".to_string()]);
+    ok(run(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &data,
+    ));
+    // It evaluates (no annotation) and plots.
+    ok(run(
+        &[
+            "eval",
+            run_dir.to_str().unwrap(),
+            "--samples",
+            "10",
+            "--repeats",
+            "2",
+            "--quiet",
+        ],
+        &data,
+    ));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("metrics.json")).unwrap()).unwrap();
+    assert!(m["annotation_accuracy"].is_null(), "{m}");
+    assert!(m["generation_accuracy"].as_f64().unwrap() > 0.0, "{m}");
+    ok(run(&["plot", run_dir.to_str().unwrap()], &data));
+    assert!(run_dir.join("plots/latent.png").exists());
+    // It has no runtime counterpart.
+    let blob = tmp.path().join("cvae.pse");
+    let e = err_line(&run(
+        &[
+            "export",
+            run_dir.to_str().unwrap(),
+            "--weights",
+            "i8",
+            "--out",
+            blob.to_str().unwrap(),
+        ],
+        &data,
+    ));
+    assert!(e.contains("CVAE is one of the paper's baselines"), "{e}");
+    assert!(!blob.exists());
+    // Its label decoder is a softmax over classes: word vectors are refused before any
+    // folder is made.
+    let glove_dir = tmp.path().join("jmvae-glove");
+    let mut args = train_args(&glove_dir, "1");
+    args.extend(["--model", "jmvae", "--labels", "glove"].map(String::from));
+    let e = err_line(&run(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &data,
+    ));
+    assert!(e.contains("JMVAE is trained on one-hot labels only"), "{e}");
+    assert!(!glove_dir.exists());
+}
