@@ -191,13 +191,17 @@ pub fn run_all(o: &CompareOptions) -> Result<(), BoxError> {
                     let result = run_job(job, o);
                     let mut n = done.lock().expect("not poisoned");
                     *n += 1;
+                    let so_far = t0.elapsed().as_secs_f64();
+                    // Runs differ in cost (TrELBO decodes twice): a rough ETA.
+                    let left = so_far / *n as f64 * (total - *n) as f64;
                     match result {
                         Ok(()) => eprintln!(
-                            "compare: [{}/{total}] {} in {:.0} s ({:.0} s so far)",
+                            "compare: [{}/{total}] {} in {:.0} s ({:.0} s so far, about {:.0} min left)",
                             *n,
                             job.dir.display(),
                             started.elapsed().as_secs_f64(),
-                            t0.elapsed().as_secs_f64()
+                            so_far,
+                            left / 60.0
                         ),
                         Err(e) => {
                             let e: BoxError = format!("{}: {e}", job.dir.display()).into();

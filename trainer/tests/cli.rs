@@ -281,7 +281,7 @@ fn compare_trains_every_model_tabulates_and_continues() {
 }
 
 #[test]
-fn baselines_refuse_what_they_cannot_do() {
+fn a_cvae_evaluates_without_annotation_and_plots() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     synthetic_data(&data, 400, 100);
@@ -311,30 +311,5 @@ fn baselines_refuse_what_they_cannot_do() {
     assert!(m["generation_accuracy"].as_f64().unwrap() > 0.0, "{m}");
     ok(run(&["plot", run_dir.to_str().unwrap()], &data));
     assert!(run_dir.join("plots/latent.png").exists());
-    // It has no runtime counterpart.
-    let blob = tmp.path().join("cvae.pse");
-    let e = err_line(&run(
-        &[
-            "export",
-            run_dir.to_str().unwrap(),
-            "--weights",
-            "i8",
-            "--out",
-            blob.to_str().unwrap(),
-        ],
-        &data,
-    ));
-    assert!(e.contains("CVAE is one of the paper's baselines"), "{e}");
-    assert!(!blob.exists());
-    // Its label decoder is a softmax over classes: word vectors are refused before any
-    // folder is made.
-    let glove_dir = tmp.path().join("jmvae-glove");
-    let mut args = train_args(&glove_dir, "1");
-    args.extend(["--model", "jmvae", "--labels", "glove"].map(String::from));
-    let e = err_line(&run(
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        &data,
-    ));
-    assert!(e.contains("JMVAE is trained on one-hot labels only"), "{e}");
-    assert!(!glove_dir.exists());
+    // Export refusing it is in tests/bad_input.rs.
 }
