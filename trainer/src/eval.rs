@@ -213,7 +213,8 @@ pub fn evaluate(
         None => (None, Vec::new()),
     };
 
-    // Reconstruction: one z ~ q(z|x) per test image.
+    // Reconstruction: one z ~ q(z|x) per test image (the CVAE: q(z|x,l), decoded with the
+    // image's label vector).
     let d = cfg.arch.latent;
     let mut cache = MlpCache::default();
     let mut total = 0.0f64;
