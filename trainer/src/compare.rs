@@ -37,7 +37,8 @@ pub struct CompareOptions {
     pub recipe: Recipe,
     /// Models in the table, in order.
     pub models: Vec<Kind>,
-    /// Also train PSE* at this latent dimension (the paper's last row: 20).
+    /// Also train PSE* at this latent dimension, when PSE* is one of `models` (the paper's
+    /// last row: 20).
     pub extra_latent: Option<usize>,
     /// Latent dimension of the side-by-side figure (`None`: no figure).
     pub figure_latent: Option<usize>,
@@ -93,7 +94,8 @@ fn config(o: &CompareOptions, kind: Kind, latent: usize, seed: u64) -> RunConfig
 pub fn plan(o: &CompareOptions) -> Vec<Job> {
     let mut jobs = Vec::new();
     let mut rows: Vec<(Kind, usize)> = o.models.iter().map(|&k| (k, o.latent)).collect();
-    if let Some(d) = o.extra_latent.filter(|&d| d != o.latent) {
+    let extra = o.extra_latent.filter(|&d| d != o.latent);
+    if let Some(d) = extra.filter(|_| o.models.contains(&Kind::PseStar)) {
         rows.push((Kind::PseStar, d));
     }
     for (kind, d) in rows {
@@ -120,18 +122,24 @@ pub fn plan(o: &CompareOptions) -> Vec<Job> {
     jobs
 }
 
-/// The metrics a run left, if it trained to the end with `config` and was evaluated.
-fn metrics(job: &Job) -> Option<Metrics> {
+/// The metrics a run left, if they were measured after its last step with `eval`'s
+/// sampling.
+fn metrics(job: &Job, eval: EvalOptions) -> Option<Metrics> {
     let bytes = std::fs::read(job.dir.join(METRICS)).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    let m: Metrics = serde_json::from_slice(&bytes).ok()?;
+    (m.steps == job.config.recipe.steps
+        && m.generation_repeats == eval.repeats
+        && m.generation_samples_per_label == eval.samples_per_label)
+        .then_some(m)
 }
 
 /// Whether a run is complete: trained to its last step with its configuration, and
-/// evaluated if it is one of the table's.
-fn is_done(job: &Job) -> bool {
+/// evaluated with `eval`'s sampling if it is one of the table's. (An incomplete one is
+/// trained on from its checkpoint, or only evaluated again.)
+fn is_done(job: &Job, eval: EvalOptions) -> bool {
     let trained = Checkpoint::load(&job.dir.join(train::files::CHECKPOINT))
         .is_ok_and(|ck| ck.config == job.config && ck.step >= job.config.recipe.steps);
-    trained && (!job.evaluate || metrics(job).is_some())
+    trained && (!job.evaluate || metrics(job, eval).is_some())
 }
 
 /// File name of a run's metrics (as `pse-trainer eval` writes them).
@@ -165,10 +173,10 @@ pub fn run_all(o: &CompareOptions) -> Result<(), BoxError> {
     // The judge is trained once, before runs evaluate in parallel.
     Judge::load_or_train(&o.data_dir, o.dataset, true).map_err(|e| e.to_string())?;
     let jobs = plan(o);
-    let todo: VecDeque<&Job> = jobs.iter().filter(|j| !is_done(j)).collect();
+    let todo: VecDeque<&Job> = jobs.iter().filter(|j| !is_done(j, o.eval)).collect();
     let total = todo.len();
     eprintln!(
-        "compare: {} runs planned, {} already done, {total} to train ({} at a time)",
+        "compare: {} runs planned, {} already done, {total} to train or evaluate ({} at a time)",
         jobs.len(),
         jobs.len() - total,
         o.jobs
@@ -188,7 +196,11 @@ pub fn run_all(o: &CompareOptions) -> Result<(), BoxError> {
                         return;
                     };
                     let started = Instant::now();
-                    let result = run_job(job, o);
+                    // A panic in one run stops the others from starting, as an error does.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_job(job, o)
+                    }))
+                    .unwrap_or_else(|_| Err("panicked (see the message above)".into()));
                     let mut n = done.lock().expect("not poisoned");
                     *n += 1;
                     let so_far = t0.elapsed().as_secs_f64();
@@ -227,10 +239,11 @@ pub fn table(o: &CompareOptions) -> Result<String, BoxError> {
     let jobs = plan(o);
     let mut rows: Vec<Row> = Vec::new();
     for job in jobs.iter().filter(|j| j.evaluate) {
-        if !is_done(job) {
+        if !is_done(job, o.eval) {
             return Err(format!("{}: not trained and evaluated yet", job.dir.display()).into());
         }
-        let m = metrics(job).ok_or_else(|| format!("{}: no metrics", job.dir.display()))?;
+        let m = metrics(job, o.eval).ok_or_else(|| format!("{}: no metrics", job.dir.display()))?;
+        // For a run resumed after an interruption: the time of its last session.
         let secs = train::logged_seconds(&job.dir);
         let (kind, d) = (job.config.arch.kind, job.config.arch.latent);
         match rows.iter_mut().find(|r| r.0 == kind && r.1 == d) {

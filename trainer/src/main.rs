@@ -137,7 +137,8 @@ struct CompareArgs {
         default_value = "cvae,jmvae,trelbo,scan,pse,pse-star"
     )]
     models: Vec<Kind>,
-    /// Also train PSE* at this latent dimension (the paper's last row); 0 for none.
+    /// Also train PSE* at this latent dimension (the paper's last row), when PSE* is one of
+    /// --models; 0 for none.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(0..=64))]
     extra_latent: u16,
     /// Latent dimension of the side-by-side figure (one seed per model); 0 for none.
@@ -152,7 +153,8 @@ struct CompareArgs {
     /// Runs trained at the same time, one thread each.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
     jobs: u32,
-    /// Output folder [default: runs/compare/DATASET-LATENTd-RECIPE].
+    /// Output folder [default: runs/compare/DATASET-LATENTd-RECIPE, plus -STEPSsteps and
+    /// -holdoutN when overridden].
     #[arg(long)]
     out: Option<PathBuf>,
     #[command(flatten)]
@@ -468,9 +470,17 @@ fn run_compare(a: CompareArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let out = a.out.clone().unwrap_or_else(|| {
+        // Overridden recipes get folders of their own: runs of other steps would clash.
+        let overrides: String = [
+            a.steps.map(|s| format!("-{s}steps")),
+            a.holdout.map(|h| format!("-holdout{h}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         PathBuf::from(format!(
-            "runs/compare/{}-{}d-{}",
-            a.dataset, a.latent, recipe.name
+            "runs/compare/{}-{}d-{}{overrides}",
+            a.dataset, a.latent, a.recipe
         ))
     });
     let opts = compare::CompareOptions {

@@ -270,7 +270,7 @@ fn compare_trains_every_model_tabulates_and_continues() {
     let again = ok(run(&args, &data));
     assert!(
         String::from_utf8_lossy(&again.stderr)
-            .contains("20 runs planned, 20 already done, 0 to train"),
+            .contains("20 runs planned, 20 already done, 0 to train or evaluate"),
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
@@ -278,6 +278,21 @@ fn compare_trains_every_model_tabulates_and_continues() {
         std::fs::read_to_string(out.join("comparison.md")).unwrap(),
         table
     );
+    // Other generation sampling: the 14 table runs are evaluated again, none retrained.
+    let mut more = args.to_vec();
+    let i = more.iter().position(|a| *a == "--samples").unwrap();
+    more[i + 1] = "30";
+    let o = ok(run(&more, &data));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("20 runs planned, 6 already done, 14 to train or evaluate"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("2 repeats × 30 images per label"));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("scan-3d-s1/metrics.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["generation_samples_per_label"], 30);
 }
 
 #[test]
