@@ -253,14 +253,19 @@ pub fn table(o: &CompareOptions) -> Result<String, BoxError> {
     }
     let r = &o.recipe;
     let mut t = format!(
-        "{}, {} recipe ({} steps, batch {}), seeds 0–{}, one-hot labels; generation: {} repeats × {} images per label\n\n",
+        "{}, {} recipe ({} steps, batch {}), seeds 0–{}, one-hot labels; generation: {} repeats × {} images per label{}\n\n",
         o.dataset,
         r.name,
         r.steps,
         r.batch,
         o.seeds.saturating_sub(1),
         o.eval.repeats,
-        o.eval.samples_per_label
+        o.eval.samples_per_label,
+        if o.seeds > 1 {
+            "; mean ± std over seeds"
+        } else {
+            "; one seed: generation ± over the repeats"
+        }
     );
     t += "| model | reconstruction (nats) | annotation (%) | generation (%) | train time (s) | paper: rec / ann / gen |\n|---|---|---|---|---|---|\n";
     for (kind, d, runs) in &rows {
@@ -278,12 +283,20 @@ pub fn table(o: &CompareOptions) -> Result<String, BoxError> {
             .map(|r| r.0.annotation_accuracy.map(|a| 100.0 * a))
             .collect::<Option<Vec<f64>>>()
             .map_or("N/A".to_string(), |a| pm(a, 2));
-        let gen_acc = pm(
-            runs.iter()
-                .map(|r| 100.0 * r.0.generation_accuracy)
-                .collect(),
-            2,
-        );
+        let gen_acc = match runs.as_slice() {
+            // One seed: ± over the generation repeats, as the paper reports it.
+            [(m, _)] => format!(
+                "{:.2} ± {:.2}",
+                100.0 * m.generation_accuracy,
+                100.0 * m.generation_std
+            ),
+            _ => pm(
+                runs.iter()
+                    .map(|r| 100.0 * r.0.generation_accuracy)
+                    .collect(),
+                2,
+            ),
+        };
         let secs: Vec<f64> = runs.iter().filter_map(|r| r.1).collect();
         let time = if secs.is_empty() {
             "—".to_string()
