@@ -10,7 +10,7 @@ use crate::mlp::MlpCache;
 use crate::model::{Kind, Net};
 use crate::rng::{Rng, Stream};
 use crate::train::label_table;
-use crate::vae::{concat, gather};
+use crate::vae::{concat, gather, with_labels};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::{Array2, ArrayView2, s};
 use pse_runtime::gaussian;
@@ -175,15 +175,8 @@ pub fn evaluate(
     let table = label_table(cfg, data_dir)?;
     // The CVAE's encoder and decoder also read each image's label vector.
     let cond = (!cfg.arch.kind.has_label_encoder()).then(|| gather(table.view(), &test.y));
-    let with_labels;
-    let enc_in = match &cond {
-        Some(l) => {
-            with_labels = concat(test.x.view(), l.view());
-            with_labels.view()
-        }
-        None => test.x.view(),
-    };
-    let (mu, lv) = infer::encode(&net, p, enc_in);
+    let enc_in = with_labels(test.x.view(), cond.as_ref().map(|l| l.view()));
+    let (mu, lv) = infer::encode(&net, p, enc_in.view());
     let classes = cfg.arch.classes;
 
     // Annotation.
@@ -230,10 +223,7 @@ pub fn evaluate(
         {
             *zi = m + (0.5 * l).exp() * *zi;
         }
-        let z = match &cond {
-            Some(l) => concat(z.view(), l.slice(s![start..end, ..])),
-            None => z,
-        };
+        let z = with_labels(z.view(), cond.as_ref().map(|l| l.slice(s![start..end, ..])));
         let logits = infer::decode_logits(&net, p, z.view(), &mut cache);
         for (&l, &t) in logits.iter().zip(test.x.slice(s![start..end, ..])) {
             total += bce_one(l, t) as f64;

@@ -13,7 +13,7 @@ use crate::model::Net;
 use crate::picture::{Canvas, PictureError, image_grid, scatter};
 use crate::rng::{Rng, Stream};
 use crate::train::{label_table, word_table};
-use crate::vae::{concat, gather};
+use crate::vae::{concat, gather, with_labels};
 use crate::words;
 use ndarray::{Array2, ArrayView2};
 use std::path::{Path, PathBuf};
@@ -163,15 +163,13 @@ pub fn latent_scatter(
     let cfg = &ck.config;
     let net = Net::new(cfg.arch);
     let test = data::load(data_dir, cfg.dataset, Split::Test)?;
-    let with_labels;
-    let input = if cfg.arch.kind.has_label_encoder() {
-        test.x.view()
+    let cond = if cfg.arch.kind.has_label_encoder() {
+        None
     } else {
-        let table = label_table(cfg, data_dir)?;
-        with_labels = concat(test.x.view(), gather(table.view(), &test.y).view());
-        with_labels.view()
+        Some(gather(label_table(cfg, data_dir)?.view(), &test.y))
     };
-    let (mu, _) = infer::encode(&net, &ck.params, input);
+    let input = with_labels(test.x.view(), cond.as_ref().map(|l| l.view()));
+    let (mu, _) = infer::encode(&net, &ck.params, input.view());
     let (points, how) = project_2d(mu.view());
     let classes: Vec<u16> = test.y.iter().map(|&y| y as u16).collect();
     let names = label_names(cfg.dataset);

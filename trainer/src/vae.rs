@@ -6,11 +6,22 @@
 use crate::dense::Dense;
 use crate::loss::{bce_with_logits, softmax_ce};
 use crate::mlp::{Mlp, MlpCache};
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, concatenate, s};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, CowArray, Ix2, concatenate, s};
 
 /// `[a, b]`, row by row (an image with its label vector, a latent code with its label).
 pub fn concat(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
     concatenate(Axis(1), &[a, b]).expect("same number of rows")
+}
+
+/// `[x, l]` when label vectors `l` are given (the CVAE's inputs), else `x` itself.
+pub fn with_labels<'a>(
+    x: ArrayView2<'a, f32>,
+    l: Option<ArrayView2<f32>>,
+) -> CowArray<'a, f32, Ix2> {
+    match l {
+        Some(l) => concat(x, l).into(),
+        None => x.into(),
+    }
 }
 
 /// The label-table rows of the classes `y`.
