@@ -4,6 +4,8 @@
 //! CRC-32 of the payload `u32` LE | postcard payload ([`Checkpoint`]).
 //!
 //! Versions: 1 had no [`RunConfig::left_out`]; it is read as a run that left nothing out.
+//! 1 and 2 had no [`Recipe::shards`], [`Recipe::average`] or [`Checkpoint::average`]: they
+//! are read as one shard and no average (how they were trained).
 
 use crate::adam::Adam;
 use crate::data::Dataset;
@@ -16,10 +18,10 @@ use std::path::{Path, PathBuf};
 
 /// The first eight bytes of every checkpoint file.
 pub const MAGIC: &[u8; 8] = b"PSECKPT\0";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 const HEADER: usize = 8 + 4 + 8 + 4;
 #[cfg(test)]
-const PINNED: (usize, u32) = (1442, 3139710738);
+const PINNED: (usize, u32) = (1905, 1799855246);
 
 /// Labels given to the label encoder.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -81,6 +83,16 @@ pub struct Checkpoint {
     pub params: Vec<f32>,
     /// Optimiser state.
     pub adam: Adam,
+    /// The moving average of the parameters (when the recipe keeps one).
+    pub average: Option<Vec<f32>>,
+}
+
+impl Checkpoint {
+    /// The parameters a trained model is used with: the moving average when the run kept
+    /// one, else the parameters themselves.
+    pub fn model_params(&self) -> &[f32] {
+        self.average.as_deref().unwrap_or(&self.params)
+    }
 }
 
 impl RunConfig {
@@ -94,46 +106,106 @@ impl RunConfig {
     }
 }
 
-/// Format version 1: [`RunConfig`] without `left_out`.
+/// [`Recipe`] as versions 1 and 2 stored it: without `shards` and `average`.
+#[derive(Deserialize)]
+struct RecipeV2 {
+    name: String,
+    steps: u64,
+    batch: usize,
+    lr: f32,
+    lr_warmup: u64,
+    lr_final_frac: f32,
+    kl_warmup: u64,
+    kl_start: f32,
+    kl_weight: f32,
+    ce_weight: f32,
+    holdout: usize,
+}
+
+impl From<RecipeV2> for Recipe {
+    fn from(r: RecipeV2) -> Recipe {
+        Recipe {
+            name: r.name,
+            steps: r.steps,
+            batch: r.batch,
+            lr: r.lr,
+            lr_warmup: r.lr_warmup,
+            lr_final_frac: r.lr_final_frac,
+            kl_warmup: r.kl_warmup,
+            kl_start: r.kl_start,
+            kl_weight: r.kl_weight,
+            ce_weight: r.ce_weight,
+            holdout: r.holdout,
+            shards: 1,
+            average: 0.0,
+        }
+    }
+}
+
+/// Format version 1's [`RunConfig`]: no `left_out`.
 #[derive(Deserialize)]
 struct RunConfigV1 {
     dataset: Dataset,
     arch: Arch,
     labels: LabelKind,
     seed: u64,
-    recipe: Recipe,
+    recipe: RecipeV2,
 }
 
-/// Format version 1 of [`Checkpoint`].
+impl From<RunConfigV1> for RunConfig {
+    fn from(c: RunConfigV1) -> RunConfig {
+        RunConfig {
+            dataset: c.dataset,
+            arch: c.arch,
+            labels: c.labels,
+            seed: c.seed,
+            recipe: c.recipe.into(),
+            left_out: Vec::new(),
+        }
+    }
+}
+
+/// Format version 2's [`RunConfig`]: the recipe without `shards` and `average`.
 #[derive(Deserialize)]
-struct CheckpointV1 {
-    config: RunConfigV1,
+struct RunConfigV2 {
+    dataset: Dataset,
+    arch: Arch,
+    labels: LabelKind,
+    seed: u64,
+    recipe: RecipeV2,
+    left_out: Vec<u8>,
+}
+
+impl From<RunConfigV2> for RunConfig {
+    fn from(c: RunConfigV2) -> RunConfig {
+        RunConfig {
+            dataset: c.dataset,
+            arch: c.arch,
+            labels: c.labels,
+            seed: c.seed,
+            recipe: c.recipe.into(),
+            left_out: c.left_out,
+        }
+    }
+}
+
+/// Format versions 1 and 2 of [`Checkpoint`] (with their own [`RunConfig`]): no average.
+#[derive(Deserialize)]
+struct CheckpointOld<C> {
+    config: C,
     step: u64,
     params: Vec<f32>,
     adam: Adam,
 }
 
-impl From<CheckpointV1> for Checkpoint {
-    fn from(c: CheckpointV1) -> Checkpoint {
-        let RunConfigV1 {
-            dataset,
-            arch,
-            labels,
-            seed,
-            recipe,
-        } = c.config;
+impl<C: Into<RunConfig>> From<CheckpointOld<C>> for Checkpoint {
+    fn from(c: CheckpointOld<C>) -> Checkpoint {
         Checkpoint {
-            config: RunConfig {
-                dataset,
-                arch,
-                labels,
-                seed,
-                recipe,
-                left_out: Vec::new(),
-            },
+            config: c.config.into(),
             step: c.step,
             params: c.params,
             adam: c.adam,
+            average: None,
         }
     }
 }
@@ -197,10 +269,10 @@ impl Checkpoint {
         if crc32fast::hash(payload) != crc {
             return Err(bad("CRC mismatch (the file is damaged)".into()));
         }
-        let ck: Checkpoint = if version == 1 {
-            postcard::from_bytes::<CheckpointV1>(payload).map(Checkpoint::from)
-        } else {
-            postcard::from_bytes(payload)
+        let ck: Checkpoint = match version {
+            1 => postcard::from_bytes::<CheckpointOld<RunConfigV1>>(payload).map(Checkpoint::from),
+            2 => postcard::from_bytes::<CheckpointOld<RunConfigV2>>(payload).map(Checkpoint::from),
+            _ => postcard::from_bytes(payload),
         }
         .map_err(|e| bad(format!("payload: {e}")))?;
         let c = &ck.config;
@@ -219,7 +291,8 @@ impl Checkpoint {
             )));
         }
         let n = crate::model::Net::new(ck.config.arch).n_params();
-        if ck.params.len() != n || ck.adam.m.len() != n || ck.adam.v.len() != n {
+        let avg_len = ck.average.as_ref().map_or(n, Vec::len);
+        if ck.params.len() != n || ck.adam.m.len() != n || ck.adam.v.len() != n || avg_len != n {
             return Err(bad(format!(
                 "holds {} parameters, its architecture needs {n}",
                 ck.params.len()
@@ -294,6 +367,7 @@ mod tests {
             step: 17,
             params: (0..n).map(|i| i as f32 * 0.5).collect(),
             adam: Adam::new(n),
+            average: Some((0..n).map(|i| i as f32 * 0.25).collect()),
         }
     }
 
@@ -316,7 +390,7 @@ mod tests {
     #[test]
     fn layout_is_pinned_to_the_format_version() {
         let bytes = tiny().to_bytes();
-        assert_eq!(VERSION, 2);
+        assert_eq!(VERSION, 3);
         assert_eq!(
             (bytes.len(), crc32fast::hash(&bytes)),
             PINNED,
@@ -324,44 +398,110 @@ mod tests {
         );
     }
 
-    /// A version-1 file (written before `left_out` existed) reads as a run that left
-    /// nothing out.
+    /// The recipe as versions 1 and 2 wrote it.
+    #[derive(Serialize)]
+    struct RecipeOld<'a> {
+        name: &'a str,
+        steps: u64,
+        batch: usize,
+        lr: f32,
+        lr_warmup: u64,
+        lr_final_frac: f32,
+        kl_warmup: u64,
+        kl_start: f32,
+        kl_weight: f32,
+        ce_weight: f32,
+        holdout: usize,
+    }
+
+    fn file(version: u32, payload: &[u8]) -> Vec<u8> {
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&version.to_le_bytes());
+        b.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        b.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        b.extend_from_slice(payload);
+        b
+    }
+
+    /// Version-1 files (before `left_out`) and version-2 files (before shards and the
+    /// average) read as what they were: one shard, no average, nothing left out in v1.
     #[test]
-    fn version_1_is_migrated() {
+    fn versions_1_and_2_are_migrated() {
         #[derive(Serialize)]
         struct V1<'a> {
             dataset: Dataset,
             arch: Arch,
             labels: LabelKind,
             seed: u64,
-            recipe: &'a Recipe,
+            recipe: RecipeOld<'a>,
+            step: u64,
+            params: &'a [f32],
+            adam: &'a Adam,
+        }
+        #[derive(Serialize)]
+        struct V2<'a> {
+            dataset: Dataset,
+            arch: Arch,
+            labels: LabelKind,
+            seed: u64,
+            recipe: RecipeOld<'a>,
+            left_out: &'a [u8],
             step: u64,
             params: &'a [f32],
             adam: &'a Adam,
         }
         let mut want = tiny();
-        want.config.left_out.clear();
+        want.average = None;
+        want.config.recipe.shards = 1;
         let c = &want.config;
-        let payload = postcard::to_allocvec(&V1 {
+        let r = &c.recipe;
+        let old = || RecipeOld {
+            name: &r.name,
+            steps: r.steps,
+            batch: r.batch,
+            lr: r.lr,
+            lr_warmup: r.lr_warmup,
+            lr_final_frac: r.lr_final_frac,
+            kl_warmup: r.kl_warmup,
+            kl_start: r.kl_start,
+            kl_weight: r.kl_weight,
+            ce_weight: r.ce_weight,
+            holdout: r.holdout,
+        };
+        let v2 = postcard::to_allocvec(&V2 {
             dataset: c.dataset,
             arch: c.arch,
             labels: c.labels,
             seed: c.seed,
-            recipe: &c.recipe,
+            recipe: old(),
+            left_out: &c.left_out,
             step: want.step,
             params: &want.params,
             adam: &want.adam,
         })
         .unwrap();
-        let mut b = MAGIC.to_vec();
-        b.extend_from_slice(&1u32.to_le_bytes());
-        b.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        b.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        b.extend_from_slice(&payload);
-        assert_eq!(Checkpoint::from_bytes(Path::new("v1"), &b).unwrap(), want);
-        b[8] = 3;
-        let e = Checkpoint::from_bytes(Path::new("v3"), &b).unwrap_err();
-        assert!(e.to_string().contains("version 3"), "{e}");
+        let v1 = postcard::to_allocvec(&V1 {
+            dataset: c.dataset,
+            arch: c.arch,
+            labels: c.labels,
+            seed: c.seed,
+            recipe: old(),
+            step: want.step,
+            params: &want.params,
+            adam: &want.adam,
+        })
+        .unwrap();
+        assert_eq!(
+            Checkpoint::from_bytes(Path::new("v2"), &file(2, &v2)).unwrap(),
+            want
+        );
+        want.config.left_out.clear();
+        assert_eq!(
+            Checkpoint::from_bytes(Path::new("v1"), &file(1, &v1)).unwrap(),
+            want
+        );
+        let e = Checkpoint::from_bytes(Path::new("v4"), &file(4, &v1)).unwrap_err();
+        assert!(e.to_string().contains("version 4"), "{e}");
     }
 
     #[test]

@@ -48,8 +48,11 @@ pub struct CompareOptions {
     pub data_dir: PathBuf,
     /// Generation sampling.
     pub eval: EvalOptions,
-    /// Runs trained at the same time (each on one thread).
+    /// Runs trained at the same time.
     pub jobs: usize,
+    /// Threads in all: each of the `jobs` runs trains and evaluates on `threads / jobs` of
+    /// them (at least one). The results are the same for every count.
+    pub threads: usize,
 }
 
 /// One training run of the comparison.
@@ -147,6 +150,11 @@ pub const METRICS: &str = "metrics.json";
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
+/// Threads each of the runs trained at the same time gets.
+pub fn threads_per_job(o: &CompareOptions) -> usize {
+    (o.threads / o.jobs.max(1)).max(1)
+}
+
 fn run_job(job: &Job, o: &CompareOptions) -> Result<(), BoxError> {
     let opts = TrainOptions {
         data_dir: o.data_dir.clone(),
@@ -155,10 +163,15 @@ fn run_job(job: &Job, o: &CompareOptions) -> Result<(), BoxError> {
         checkpoint_every: 1000,
         progress: false,
         inject_nan_at: None,
+        threads: threads_per_job(o),
     };
     let ck = train::train(job.config.clone(), &opts).map_err(|e| e.to_string())?;
     if job.evaluate {
-        let m = eval::evaluate(&ck, &o.data_dir, o.eval).map_err(|e| e.to_string())?;
+        let eval = EvalOptions {
+            threads: threads_per_job(o),
+            ..o.eval
+        };
+        let m = eval::evaluate(&ck, &o.data_dir, eval).map_err(|e| e.to_string())?;
         let path = job.dir.join(METRICS);
         write_atomic(&path, &serde_json::to_vec_pretty(&m)?)
             .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -372,13 +385,16 @@ mod tests {
                 samples_per_label: 10,
                 repeats: 2,
                 progress: false,
+                threads: 1,
             },
             jobs: 2,
+            threads: 5,
         }
     }
 
     #[test]
     fn plan_has_every_model_and_seed_then_the_extra_row_then_the_figure() {
+        assert_eq!(threads_per_job(&opts()), 2);
         let jobs = plan(&opts());
         assert_eq!(jobs.len(), 6 * 2 + 2 + 6);
         assert_eq!(jobs[0].dir, PathBuf::from("cmp/cvae-10d-s0"));

@@ -322,6 +322,7 @@ mod tests {
             step: 0,
             params: net.layout.init(4),
             adam: crate::adam::Adam::new(net.n_params()),
+            average: None,
         };
         let mut e = Exported::from_checkpoint(
             &ck,

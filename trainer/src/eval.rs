@@ -17,6 +17,7 @@ use pse_runtime::gaussian;
 use serde::{Deserialize, Serialize};
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Every number `eval` reports, as written to `metrics.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,6 +71,8 @@ pub struct EvalOptions {
     pub repeats: u32,
     /// Show progress.
     pub progress: bool,
+    /// Threads for the generation measurement (the figures are the same for every count).
+    pub threads: usize,
 }
 
 /// A row of the paper's tables: (reconstruction, annotation % and generation % when
@@ -169,7 +172,7 @@ pub fn evaluate(
 ) -> Result<Metrics, Box<dyn std::error::Error>> {
     let cfg = &ck.config;
     let net = Net::new(cfg.arch);
-    let p = &ck.params;
+    let p = ck.model_params();
     let test = data::load(data_dir, cfg.dataset, Split::Test)?;
     let judge = Judge::load_or_train(data_dir, cfg.dataset, opts.progress)?;
     let table = label_table(cfg, data_dir)?;
@@ -243,11 +246,19 @@ pub fn evaluate(
         ProgressStyle::with_template("generation {bar:30} {pos}/{len} label batches  ETA {eta}")
             .expect("valid template"),
     );
-    let mut accs = Vec::new();
-    let mut jcache = MlpCache::default();
-    for r in 0..opts.repeats {
-        let mut correct = 0usize;
-        for c in 0..classes {
+    // Each (repeat, label) batch is drawn from its own seed and counted on its own, by
+    // whichever thread takes it: the counts, summed in order below, do not depend on threads.
+    let batches = opts.repeats as usize * classes;
+    let counts: Vec<AtomicUsize> = (0..batches).map(|_| AtomicUsize::new(0)).collect();
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        let (mut cache, mut jcache) = (MlpCache::default(), MlpCache::default());
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= batches {
+                break;
+            }
+            let (r, c) = (i / classes, i % classes);
             let mut z = Array2::<f32>::zeros((n, d));
             Rng::new(
                 cfg.seed,
@@ -268,16 +279,29 @@ pub fn evaluate(
                 None => concat(z.view(), gather(table.view(), &vec![c as u8; n]).view()),
             };
             let images = infer::decode(&net, p, z.view(), &mut cache);
-            correct += judge
+            let correct = judge
                 .classify(images.view(), &mut jcache)
                 .iter()
                 .filter(|&&k| k as usize == c)
                 .count();
+            counts[i].store(correct, Ordering::Relaxed);
             bar.inc(1);
         }
-        accs.push(correct as f64 / (n * classes) as f64);
-    }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..opts.threads.clamp(1, batches.max(1)) {
+            scope.spawn(worker);
+        }
+        worker();
+    });
     bar.finish_and_clear();
+    let accs: Vec<f64> = counts
+        .chunks(classes.max(1))
+        .map(|rep| {
+            let correct: usize = rep.iter().map(|k| k.load(Ordering::Relaxed)).sum();
+            correct as f64 / (n * classes) as f64
+        })
+        .collect();
     let mean = accs.iter().sum::<f64>() / accs.len().max(1) as f64;
     let var = if accs.len() > 1 {
         accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (accs.len() - 1) as f64

@@ -250,7 +250,7 @@ impl Exported {
         };
         let net = Net::new(cfg.arch);
         let lab = net.lab.as_ref().expect("PSE and PSE* have a label encoder");
-        let p = &ck.params;
+        let p = ck.model_params();
         if precision.trunk.len() != net.enc.layers.len()
             || precision.decoder.len() != net.dec.layers.len()
         {

@@ -119,6 +119,8 @@ impl Judge {
             kl_weight: 1.0,
             ce_weight: 1.0,
             holdout: 0,
+            shards: 1,
+            average: 0.0,
         };
         let mut adam = Adam::new(n);
         let mut g = vec![0.0; n];

@@ -33,6 +33,7 @@ pub mod objective;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod params;
+pub mod peak;
 pub mod picture;
 pub mod plot;
 pub mod pse;
@@ -41,6 +42,7 @@ pub mod rng;
 pub mod samples;
 pub mod scan;
 pub mod stats;
+pub mod step;
 pub mod summary;
 pub mod train;
 pub mod trelbo;

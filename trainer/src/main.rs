@@ -1,5 +1,6 @@
 //! The `pse-trainer` command line.
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use pse_trainer::checkpoint::{Checkpoint, LabelKind, RunConfig, write_atomic};
 use pse_trainer::data::Dataset;
@@ -83,13 +84,32 @@ struct BenchArgs {
     /// Minibatch size.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     batch: u32,
-    /// Timed steps.
+    /// Shards each batch is cut into (the recipes use 2).
+    #[arg(long, default_value_t = pse_trainer::recipe::DEFAULT_SHARDS, value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
+    shards: usize,
+    /// Timed steps per measurement.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
     steps: u64,
-    /// Single-core f32 peak of this machine in GFLOP/s (117 was measured with an FMA loop
-    /// on this machine type: AVX-512 Zen 4, see notes/matmul-cpu.md).
-    #[arg(long, default_value_t = 117.0)]
-    peak_gflops: f64,
+    /// Print one JSON object (the peaks and every measurement) instead of the table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    threads: ThreadsArg,
+}
+
+#[derive(Args)]
+struct ThreadsArg {
+    /// Threads to use [default: every core of this machine]. Results are the same bytes
+    /// for every count; only the time changes.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    threads: Option<usize>,
+}
+
+impl ThreadsArg {
+    fn get(&self) -> usize {
+        self.threads
+            .unwrap_or_else(pse_trainer::step::available_threads)
+    }
 }
 
 #[derive(Args)]
@@ -150,9 +170,11 @@ struct CompareArgs {
     /// Repeats of the generation measurement.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     repeats: u32,
-    /// Runs trained at the same time, one thread each.
+    /// Runs trained at the same time; they share the --threads.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
     jobs: u32,
+    #[command(flatten)]
+    threads: ThreadsArg,
     /// Output folder [default: runs/compare/DATASET-LATENTd-RECIPE, plus -STEPSsteps and
     /// -holdoutN when overridden].
     #[arg(long)]
@@ -185,6 +207,8 @@ struct EvalArgs {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    threads: ThreadsArg,
     #[command(flatten)]
     data: DataArg,
 }
@@ -247,6 +271,14 @@ struct TrainArgs {
     /// Override how many training images are held out for validation.
     #[arg(long)]
     holdout: Option<usize>,
+    /// Override the shards each batch is cut into (their gradients run on separate threads
+    /// and are summed in a fixed order: the bytes depend on this, never on --threads).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
+    shards: Option<usize>,
+    /// Override the decay of the weights' moving average that evaluation and export use
+    /// (0 = none; e.g. 0.999).
+    #[arg(long, value_parser = unit_interval)]
+    average: Option<f32>,
     /// Keep these classes (names or 0-based indices; comma-separated or repeated) out of
     /// training: their images are never seen, so their labels can be enrolled afterwards
     /// from a few images (`pse-trainer enroll`), e.g. `--leave-out seven`.
@@ -269,7 +301,18 @@ struct TrainArgs {
     #[arg(long, hide = true, value_name = "STEP")]
     inject_nan_at: Option<u64>,
     #[command(flatten)]
+    threads: ThreadsArg,
+    #[command(flatten)]
     data: DataArg,
+}
+
+/// A number in [0, 1).
+fn unit_interval(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        Ok(v) => Err(format!("{v} is not in [0, 1)")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn recipe_of(a: &TrainArgs) -> Recipe {
@@ -282,7 +325,15 @@ fn recipe_of(a: &TrainArgs) -> Recipe {
         || a.kl_weight.is_some()
         || a.ce_weight.is_some()
         || a.lr_final.is_some()
-        || a.kl_start.is_some();
+        || a.kl_start.is_some()
+        || a.shards.is_some()
+        || a.average.is_some();
+    if let Some(v) = a.shards {
+        r.shards = v;
+    }
+    if let Some(v) = a.average {
+        r.average = v;
+    }
     if let Some(v) = a.kl_start {
         r.kl_start = v;
     }
@@ -361,6 +412,7 @@ fn run_train(a: TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
         checkpoint_every: a.checkpoint_every,
         progress: !a.quiet,
         inject_nan_at: a.inject_nan_at,
+        threads: a.threads.get(),
     };
     let t0 = std::time::Instant::now();
     let ck = train::train(cfg, &opts)?;
@@ -396,6 +448,7 @@ fn run_eval(a: EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
         samples_per_label: a.samples,
         repeats: a.repeats,
         progress: !a.quiet,
+        threads: a.threads.get(),
     };
     let m = eval::evaluate(&ck, &a.data.data, opts)?;
     let json = serde_json::to_vec_pretty(&m)?;
@@ -497,8 +550,10 @@ fn run_compare(a: CompareArgs) -> Result<(), Box<dyn std::error::Error>> {
             samples_per_label: a.samples,
             repeats: a.repeats,
             progress: false,
+            threads: 1,
         },
         jobs: a.jobs as usize,
+        threads: a.threads.get(),
     };
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     compare::run_all(&opts).map_err(|e| e.to_string())?;
@@ -527,48 +582,75 @@ fn run_plot(a: PlotArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn run_bench(a: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let t = pse_trainer::bench::train_throughput(
-        a.model,
-        a.latent as usize,
-        a.batch as usize,
-        a.steps,
-        20,
-        a.peak_gflops,
+    use pse_trainer::{bench, peak};
+    let threads = a.threads.get();
+    if !a.json {
+        eprintln!(
+            "measuring this CPU's multiply-add peak, then {} steps per row…",
+            a.steps
+        );
+    }
+    let (single, all) = (peak::single_core(), peak::all_cores(threads));
+    let mut rows = Vec::new();
+    for t in [1, threads] {
+        if rows.iter().any(|r: &bench::Throughput| r.threads == t) {
+            continue;
+        }
+        let setup = bench::BenchSetup {
+            kind: a.model,
+            latent: a.latent as usize,
+            batch: a.batch as usize,
+            shards: a.shards,
+            threads: t,
+            steps: a.steps,
+            warmup: 20,
+        };
+        rows.push(bench::train_throughput(setup, single));
+    }
+    if a.json {
+        let report = serde_json::json!({
+            "peak_gflops_single_core": single,
+            "peak_gflops_all_cores": all,
+            "threads": threads,
+            "measurements": rows,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let r0 = &rows[0];
+    println!(
+        "training throughput: {} {}D, batch {} in {} shards, {} timed steps per row",
+        r0.model, r0.latent, r0.batch, r0.shards, r0.steps
     );
     println!(
-        "training throughput, one thread: {} {}D, batch {}, {} timed steps",
-        t.model, t.latent, t.batch, t.steps
+        "multiply-add peak of this CPU: {single:.1} GFLOP/s on one core, {all:.1} GFLOP/s on {threads}"
     );
     println!(
-        "  steps/s                          {:.1}",
-        t.steps_per_second
+        "{:>8} {:>9} {:>13} {:>14} {:>16} {:>14} {:>15}",
+        "threads",
+        "steps/s",
+        "2000 steps s",
+        "time in matmul",
+        "matmul GFLOP/s",
+        "share of peak",
+        "speed-up vs 1"
     );
+    for r in &rows {
+        println!(
+            "{:>8} {:>9.1} {:>13.1} {:>13.1}% {:>16.1} {:>13.1}% {:>14.2}×",
+            r.threads,
+            r.steps_per_second,
+            r.paper_recipe_seconds,
+            100.0 * r.matmul_time_share,
+            r.matmul_gflops,
+            100.0 * r.matmul_share_of_peak,
+            r.steps_per_second / r0.steps_per_second
+        );
+    }
     println!(
-        "  2000 steps (paper recipe)        {:.1} s",
-        t.paper_recipe_seconds
+        "(matmul GFLOP/s and share of peak are per thread, against one core's peak; \
+         --json for machine-readable output)"
     );
-    println!(
-        "  matmul FLOP per step             {:.1} M",
-        t.matmul_flop_per_step as f64 / 1e6
-    );
-    println!(
-        "  time in matmul                   {:.1} %",
-        100.0 * t.matmul_time_share
-    );
-    println!(
-        "  matmul rate                      {:.1} GFLOP/s",
-        t.matmul_gflops
-    );
-    println!(
-        "  matmul share of peak ({:.0})      {:.1} %",
-        t.peak_gflops,
-        100.0 * t.matmul_share_of_peak
-    );
-    println!(
-        "  whole step, matmul FLOP / time   {:.1} GFLOP/s",
-        t.step_gflops
-    );
-    println!("{}", serde_json::to_string(&t)?);
     Ok(())
 }
 

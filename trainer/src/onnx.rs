@@ -294,7 +294,7 @@ pub fn reference_models(
 ) -> Vec<(&'static str, pb::ModelProto)> {
     let cfg = &ck.config;
     let net = Net::new(cfg.arch);
-    let p = &ck.params[..];
+    let p = ck.model_params();
     let (d, pixels, classes) = (cfg.arch.latent, cfg.arch.pixels, cfg.arch.classes);
     let what = format!(
         "{} {}D on {} ({} steps, seed {})",
@@ -472,6 +472,7 @@ mod tests {
             step: 42,
             adam: Adam::new(params.len()),
             params,
+            average: None,
         }
     }
 
@@ -605,7 +606,7 @@ mod tests {
         ] {
             let ck = tiny(kind, labels);
             let net = Net::new(ck.config.arch);
-            let p = &ck.params[..];
+            let p = ck.model_params();
             let dir = tempfile::tempdir().unwrap();
             let table = table(&ck);
             let written = write_references(&ck, table.view(), dir.path()).unwrap();

@@ -59,7 +59,7 @@ pub fn plot(
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let cfg = &ck.config;
     let net = Net::new(cfg.arch);
-    let p = &ck.params;
+    let p = ck.model_params();
     let names = label_names(cfg.dataset);
     let glove = match cfg.labels {
         LabelKind::OneHot => None,
@@ -169,7 +169,7 @@ pub fn latent_scatter(
         Some(gather(label_table(cfg, data_dir)?.view(), &test.y))
     };
     let input = with_labels(test.x.view(), cond.as_ref().map(|l| l.view()));
-    let (mu, _) = infer::encode(&net, &ck.params, input.view());
+    let (mu, _) = infer::encode(&net, ck.model_params(), input.view());
     let (points, how) = project_2d(mu.view());
     let classes: Vec<u16> = test.y.iter().map(|&y| y as u16).collect();
     let names = label_names(cfg.dataset);
@@ -192,7 +192,7 @@ fn word_pictures(
 ) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
     let cfg = &ck.config;
     let net = Net::new(cfg.arch);
-    let p = &ck.params;
+    let p = ck.model_params();
     let names = cfg.dataset.label_names();
     let mut cache = MlpCache::default();
     let mut written = Vec::new();

@@ -30,7 +30,24 @@ pub struct Recipe {
     /// Training images held out (from the end of the training file) for validation and
     /// for calibrating the runtime's "unknown" threshold.
     pub holdout: usize,
+    /// Shards each batch is cut into: their gradients are computed on separate threads and
+    /// summed in a fixed order, so the result depends on this number and never on the
+    /// thread count (1 = the whole batch at once, as runs before this setting existed).
+    #[serde(default = "one_shard")]
+    pub shards: usize,
+    /// Decay of the exponential moving average of the weights kept beside them (0 = none):
+    /// evaluation and export use the average when there is one.
+    #[serde(default)]
+    pub average: f32,
 }
+
+fn one_shard() -> usize {
+    1
+}
+
+/// The shard count of the named recipes: both cores of a 2-core machine, and every
+/// thread count from 1 up gives the same bytes.
+pub const DEFAULT_SHARDS: usize = 2;
 
 impl Recipe {
     /// The paper's recipe (section 4, appendix A): Adam 1e-3, 2000 steps, batch 100,
@@ -48,6 +65,8 @@ impl Recipe {
             kl_weight: 1.0,
             ce_weight: 1.0,
             holdout: 5000,
+            shards: DEFAULT_SHARDS,
+            average: 0.0,
         }
     }
 
@@ -69,6 +88,8 @@ impl Recipe {
             kl_weight: 1.0,
             ce_weight: 1.0,
             holdout: 5000,
+            shards: DEFAULT_SHARDS,
+            average: 0.0,
         }
     }
 

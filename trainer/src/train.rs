@@ -1,13 +1,13 @@
 //! The training loop: deterministic batches and noise, Adam, progress, atomic checkpoints.
 
-use crate::adam::Adam;
+use crate::adam::{self, Adam};
 use crate::checkpoint::{Checkpoint, CheckpointError, LabelKind, RunConfig, write_atomic};
 use crate::data::{self, DataError, Labelled, Split};
 use crate::glove::{Glove, GloveError};
 use crate::model::Net;
-use crate::objective;
-use crate::pse::{Terms, Weights, Workspace, one_hot_table};
+use crate::pse::{Terms, Weights, one_hot_table};
 use crate::rng::{Rng, Stream};
+use crate::step::ShardedStep;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::Array2;
 use std::fmt;
@@ -99,6 +99,8 @@ pub struct TrainOptions {
     /// diverged there (the tests of the divergence stop use it: a real blow-up cannot be
     /// placed after a given checkpoint reliably).
     pub inject_nan_at: Option<u64>,
+    /// Threads the steps run on: the checkpoint bytes are the same for every count.
+    pub threads: usize,
 }
 
 /// Indices of the examples in batch `step`: epochs are fresh permutations of the
@@ -212,13 +214,15 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
         Ok((train, labels))
     };
     let cp = opts.out.join(files::CONFIG);
-    let (mut params, mut adam, start, train, labels) = if opts.resume && ck_path.exists() {
+    let (mut params, mut adam, mut average, start, train, labels) = if opts.resume
+        && ck_path.exists()
+    {
         let ck = Checkpoint::load(&ck_path).map_err(TrainError::Checkpoint)?;
         if ck.config != cfg {
             return Err(other_options());
         }
         let (train, labels) = inputs()?;
-        (ck.params, ck.adam, ck.step, train, labels)
+        (ck.params, ck.adam, ck.average, ck.step, train, labels)
     } else {
         if ck_path.exists() {
             return Err(TrainError::RunExists(
@@ -243,7 +247,8 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
         write_atomic(&cp, &json).map_err(io(&cp))?;
         let params = net.layout.init(cfg.seed);
         let n = params.len();
-        (params, Adam::new(n), 0, train, labels)
+        let average = (cfg.recipe.average > 0.0).then(|| params.clone());
+        (params, Adam::new(n), average, 0, train, labels)
     };
 
     let r = cfg.recipe.clone();
@@ -253,8 +258,7 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
     let mut xb = Array2::<f32>::zeros((b, cfg.arch.pixels));
     let mut yb = vec![0u8; b];
     let mut eps = Array2::<f32>::zeros((b * kind.noise_draws(), d));
-    let mut grad = vec![0.0f32; params.len()];
-    let mut ws = Workspace::default();
+    let mut sharded = ShardedStep::new(b, r.shards, params.len());
 
     let log_path = opts.out.join(files::LOG);
     let mut log = std::fs::OpenOptions::new()
@@ -269,12 +273,13 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
     let mut last_line = start;
     // The checkpoint on disk: the one resumed from, then each one written below.
     let mut kept = (start > 0).then(|| (start, ck_path.clone()));
-    let save = |step: u64, params: &[f32], adam: &Adam| {
+    let save = |step: u64, params: &[f32], adam: &Adam, average: &Option<Vec<f32>>| {
         let ck = Checkpoint {
             config: cfg.clone(),
             step,
             params: params.to_vec(),
             adam: adam.clone(),
+            average: average.clone(),
         };
         ck.save(&ck_path).map_err(TrainError::Checkpoint)
     };
@@ -291,17 +296,15 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
             kl: r.kl_weight_at(step),
             ce: r.ce_weight,
         };
-        grad.fill(0.0);
-        let mut t = objective::loss_and_grad(
+        let mut t = sharded.run(
             &net,
             &params,
-            &mut grad,
             labels.view(),
             xb.view(),
             &yb,
             eps.view(),
             w,
-            &mut ws,
+            opts.threads,
         );
         if opts.inject_nan_at == Some(step) {
             t.bce = f64::NAN;
@@ -315,26 +318,29 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
                 return Err(TrainError::NonFinite { step, term, kept });
             }
         }
-        if !grad.iter().fold(0.0f32, |s, g| s + g * g).is_finite() {
-            return Err(TrainError::NonFinite {
-                step,
-                term: "gradient",
-                kept,
-            });
-        }
+        let grads: Vec<(&[f32], f32)> = sharded.grads().collect();
+
         // The parameters of `step` gave finite terms and a finite gradient: only such
         // parameters are checkpointed, so the file kept when training diverges is a good one.
         if step > start && step % opts.checkpoint_every == 0 {
-            save(step, &params, &adam)?;
+            if !adam::gradient_is_finite(&grads) {
+                return Err(diverged(step, "gradient", kept));
+            }
+            save(step, &params, &adam, &average)?;
             kept = Some((step, ck_path.clone()));
         }
-        adam.update(&mut params, &grad, r.lr_at(step));
-        if !params.iter().all(|p| p.is_finite()) {
-            return Err(TrainError::NonFinite {
-                step,
-                term: "parameter vector after the update",
-                kept,
-            });
+        let check = adam.update_sum(
+            &mut params,
+            &grads,
+            r.lr_at(step),
+            average.as_deref_mut().map(|a| (a, r.average)),
+            opts.threads,
+        );
+        if !check.grad_finite {
+            return Err(diverged(step, "gradient", kept));
+        }
+        if !check.params_finite {
+            return Err(diverged(step, "parameter vector after the update", kept));
         }
         avg.bce += t.bce;
         avg.kl += t.kl;
@@ -381,13 +387,18 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
     if start >= r.steps {
         return Checkpoint::load(&ck_path).map_err(TrainError::Checkpoint);
     }
-    save(r.steps, &params, &adam)?;
+    save(r.steps, &params, &adam, &average)?;
     Ok(Checkpoint {
         config: cfg,
         step: r.steps,
         params,
         adam,
+        average,
     })
+}
+
+fn diverged(step: u64, term: &'static str, kept: Option<(u64, PathBuf)>) -> TrainError {
+    TrainError::NonFinite { step, term, kept }
 }
 
 fn progress_bar(show: bool, steps: u64, start: u64) -> ProgressBar {

@@ -55,6 +55,7 @@ fn small_image_blob() -> Vec<u8> {
         step: 0,
         params,
         adam: Adam::new(n),
+        average: None,
     };
     let labels = pse_trainer::pse::one_hot_table(arch.classes);
     Exported::from_checkpoint(&ck, &Precision::uniform(&net, Encoding::F32), labels.view())
@@ -203,7 +204,7 @@ fn every_command_refuses_bad_input_with_one_clear_line() {
         case("truncated checkpoint (export)", &["export", &p("truncated-run"), "--weights", "f32", "-o", &p("x.pse"), "--data", &data], &["not a usable checkpoint"]),
         case("truncated checkpoint (train --resume)", &["train", "--out", &p("truncated-run"), "--resume", "--data", &data], &["not a usable checkpoint"]),
         case("bit-flipped checkpoint", &["eval", &p("flipped-run"), "--data", &data], &["not a usable checkpoint: CRC mismatch (the file is damaged)"]),
-        case("checkpoint of another format version", &["plot", &p("v9-run"), "--data", &data], &["not a usable checkpoint: format version 9, this build reads 1 to 2"]),
+        case("checkpoint of another format version", &["plot", &p("v9-run"), "--data", &data], &["not a usable checkpoint: format version 9, this build reads 1 to 3"]),
         case("a blob where a checkpoint belongs", &["eval", &p("blob-run"), "--data", &data], &["not a usable checkpoint: wrong magic (not a pse-trainer checkpoint)"]),
         // Blobs.
         case("missing blob", &["score", "--model", &p("none.pse"), "--data", &data], &["none.pse: No such file or directory"]),

@@ -137,10 +137,10 @@ fn f32_blob_matches_the_float_model_and_exports_are_reproducible() {
     let ck = Checkpoint::load(&fx.run.join(train::files::CHECKPOINT)).unwrap();
     let net = Net::new(ck.config.arch);
     let test = data::load(&fx.data, Dataset::Mnist, Split::Test).unwrap();
-    let (mu_f, lv_f) = infer::encode(&net, &ck.params, test.x.view());
+    let (mu_f, lv_f) = infer::encode(&net, ck.model_params(), test.x.view());
     let (lab_mu, lab_lv) = infer::label_gaussians(
         &net,
-        &ck.params,
+        ck.model_params(),
         train::label_table(&ck.config, &fx.data).unwrap().view(),
     );
     let float_pred = eval::annotate(mu_f.view(), lab_mu.view(), lab_lv.view());

@@ -99,9 +99,11 @@ fn killed_and_resumed_run_ends_with_the_bytes_of_an_uninterrupted_one() {
     let (whole, cut) = (tmp.path().join("whole"), tmp.path().join("cut"));
     let (steps, every) = (200, 10);
 
-    // Both at once: the uninterrupted reference, and the run to kill.
-    let reference = spawn(&train_args(&whole, &data, steps, every, &[]));
-    let victim = spawn(&train_args(&cut, &data, steps, every, &[]));
+    // Both at once: the uninterrupted reference, and the run to kill (with the weights'
+    // moving average, which the checkpoint must carry too).
+    let avg = ["--average", "0.9"];
+    let reference = spawn(&train_args(&whole, &data, steps, every, &avg));
+    let victim = spawn(&train_args(&cut, &data, steps, every, &avg));
     // Kill it once it holds a checkpoint from the middle of the run.
     let t0 = Instant::now();
     let at = loop {
@@ -118,7 +120,13 @@ fn killed_and_resumed_run_ends_with_the_bytes_of_an_uninterrupted_one() {
         "killed with its checkpoint at step {killed_at}"
     );
 
-    ok(run(&train_args(&cut, &data, steps, every, &["--resume"])));
+    ok(run(&train_args(
+        &cut,
+        &data,
+        steps,
+        every,
+        &["--average", "0.9", "--resume"],
+    )));
     let o = reference.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (a, b) = (
@@ -130,6 +138,28 @@ fn killed_and_resumed_run_ends_with_the_bytes_of_an_uninterrupted_one() {
         a == b,
         "resumed from step {killed_at}: the final checkpoint differs from the uninterrupted run's"
     );
+}
+
+/// The same seed and shards give the same checkpoint bytes on 1, 2 or 3 threads (with the
+/// recipe's 2 shards and with 3).
+#[test]
+fn the_thread_count_changes_no_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_data(&data, 300, 10);
+    for shards in ["2", "3"] {
+        let mut bytes = Vec::new();
+        for threads in ["1", "2", "3"] {
+            let out = tmp.path().join(format!("s{shards}-t{threads}"));
+            let extra = ["--shards", shards, "--threads", threads, "--average", "0.9"];
+            ok(run(&train_args(&out, &data, 40, 20, &extra)));
+            bytes.push(std::fs::read(checkpoint(&out)).unwrap());
+        }
+        assert!(
+            bytes.windows(2).all(|w| w[0] == w[1]),
+            "{shards} shards: the thread count changed the checkpoint"
+        );
+    }
 }
 
 /// A small xorshift generator for the kill times (seeded from the clock, printed).

@@ -134,7 +134,7 @@ fn glove_labels_train_export_and_draw_unseen_words() {
     let net = Net::new(ck.config.arch);
     let ten = Glove::load(&data).unwrap().phrase("ten").unwrap();
     let row = ndarray::ArrayView2::from_shape((1, ten.len()), &ten).unwrap();
-    let (mu, lv) = infer::label_gaussians(&net, &ck.params, row);
+    let (mu, lv) = infer::label_gaussians(&net, ck.model_params(), row);
     let mut pad = Scratchpad::for_model(&model);
     let g = model
         .gaussian_from_vector(&ten, &mut pad.scratch())
