@@ -10,31 +10,44 @@ pub fn sigmoid(x: f32) -> f32 {
 }
 
 /// `Σ BCE(x, σ(logits))` in nats, computed stably as `max(l,0) − x·l + ln(1 + e^−|l|)`;
-/// `dlogits = scale · (σ(l) − x)` when given.
+/// `dlogits = scale · (σ(l) − x)` when given, and `σ(l)` itself into `sigma` when given.
+///
+/// One exponential per pixel serves the loss, its gradient and `σ`; the sum is kept in
+/// eight f64 lanes (a fixed order, so the result is the same on every run).
 pub fn bce_with_logits(
     logits: ArrayView2<f32>,
     x: ArrayView2<f32>,
-    dlogits: Option<ArrayViewMut2<f32>>,
+    mut dlogits: Option<ArrayViewMut2<f32>>,
     scale: f32,
+    mut sigma: Option<ArrayViewMut2<f32>>,
 ) -> f64 {
+    const LANES: usize = 8;
     let l = logits.as_slice().expect("contiguous");
     let t = x.as_slice().expect("contiguous");
-    let mut total = 0.0f64;
-    match dlogits {
-        Some(mut d) => {
-            let d = d.as_slice_mut().expect("contiguous");
-            for ((li, ti), di) in l.iter().zip(t).zip(d) {
-                total += bce_one(*li, *ti) as f64;
-                *di = scale * (sigmoid(*li) - *ti);
-            }
+    assert_eq!(l.len(), t.len(), "bce: shapes differ");
+    let mut d = dlogits
+        .as_mut()
+        .map(|d| d.as_slice_mut().expect("contiguous"));
+    let mut sg = sigma
+        .as_mut()
+        .map(|s| s.as_slice_mut().expect("contiguous"));
+    let mut lanes = [0.0f64; LANES];
+    for (i, (&li, &ti)) in l.iter().zip(t).enumerate() {
+        let e = (-li.abs()).exp();
+        lanes[i % LANES] += (li.max(0.0) - ti * li + e.ln_1p()) as f64;
+        let s = if li >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+        if let Some(d) = d.as_deref_mut() {
+            d[i] = scale * (s - ti);
         }
-        None => {
-            for (li, ti) in l.iter().zip(t) {
-                total += bce_one(*li, *ti) as f64;
-            }
+        if let Some(sg) = sg.as_deref_mut() {
+            sg[i] = s;
         }
     }
-    total
+    lanes.iter().sum()
 }
 
 /// BCE of one pixel from its logit.
@@ -138,8 +151,17 @@ mod tests {
         assert!(bce_one(-100.0, 0.0).is_finite() && bce_one(100.0, 1.0) < 1e-6);
         let x = Array2::from_shape_fn((3, 4), |(i, j)| ((i + j) % 3) as f32 / 2.0);
         let l0 = Array2::from_shape_fn((3, 4), |(i, j)| (i as f32 - j as f32) * 0.8);
-        let mut d = Array2::zeros((3, 4));
-        bce_with_logits(l0.view(), x.view(), Some(d.view_mut()), 0.5);
+        let (mut d, mut sg) = (Array2::zeros((3, 4)), Array2::zeros((3, 4)));
+        bce_with_logits(
+            l0.view(),
+            x.view(),
+            Some(d.view_mut()),
+            0.5,
+            Some(sg.view_mut()),
+        );
+        for (&s, &l) in sg.iter().zip(&l0) {
+            assert!((s - sigmoid(l)).abs() < 1e-7, "σ({l}) = {s}");
+        }
         let mut lv = l0.iter().copied().collect::<Vec<_>>();
         check("bce", d.as_slice().unwrap(), &mut lv, |l| {
             0.5 * bce_with_logits(
@@ -147,6 +169,7 @@ mod tests {
                 x.view(),
                 None,
                 1.0,
+                None,
             ) as f32
         });
     }

@@ -3,7 +3,7 @@
 //! `loss = BCE(x, Dec(z)) + β·KL(q(z|x) ‖ q(z|l)) [+ γ·CE(l, Cla(Dec(z)))]`, averaged over
 //! the batch, with `z = mu + exp(lv/2)·ε` (one sample per image). `β = γ = 1` is the paper.
 
-use crate::loss::{KlGrads, bce_with_logits, kl_diag, sigmoid, softmax_ce};
+use crate::loss::{KlGrads, bce_with_logits, kl_diag, softmax_ce};
 use crate::mlp::MlpCache;
 use crate::model::Net;
 use ndarray::{Array2, ArrayView2};
@@ -141,14 +141,18 @@ pub fn loss_and_grad(
         *zi = m + (0.5 * l).exp() * e;
     }
     let logits = net.dec.forward(p, ws.z.view(), &mut ws.dec);
-    let bce = bce_with_logits(logits, x, Some(ws.dlogits.view_mut()), inv_n);
+    // PSE* also needs the reconstruction σ(logits): the same pass writes it.
+    let bce = bce_with_logits(
+        logits,
+        x,
+        Some(ws.dlogits.view_mut()),
+        inv_n,
+        net.cla.is_some().then(|| ws.xhat.view_mut()),
+    );
 
     // PSE*: classify the reconstruction; its gradient flows back into the decoder.
     let mut ce = 0.0;
     if let Some(cla) = &net.cla {
-        for (xh, &l) in ws.xhat.iter_mut().zip(logits) {
-            *xh = sigmoid(l);
-        }
         let out = cla.forward(p, ws.xhat.view(), &mut ws.cla);
         sized(&mut ws.dcla, n, out.ncols());
         ce = softmax_ce(out, y, Some(ws.dcla.view_mut()), inv_n * w.ce);

@@ -176,7 +176,7 @@ pub fn decode_bce(
     let mut cache = MlpCache::default();
     let logits = dec.forward(p, z, &mut cache);
     let mut dlogits = Array2::zeros(logits.dim());
-    let bce = bce_with_logits(logits, x, Some(dlogits.view_mut()), scale);
+    let bce = bce_with_logits(logits, x, Some(dlogits.view_mut()), scale, None);
     let mut dzi = Array2::zeros(z.dim());
     dec.backward(p, g, z, &mut cache, dlogits.view(), Some(dzi.view_mut()));
     dz += &dzi;
