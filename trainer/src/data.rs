@@ -170,7 +170,7 @@ impl fmt::Display for DataError {
         match self {
             DataError::Missing(p) => write!(
                 f,
-                "{} is missing: run scripts/fetch-data.sh (or pass --data DIR)",
+                "{} is missing: run scripts/fetch-data.sh (or pass --data DIR or set PSE_DATA)",
                 p.display()
             ),
             DataError::Idx(e) => e.fmt(f),

@@ -101,7 +101,7 @@ impl fmt::Display for GloveError {
         match self {
             GloveError::Missing(p) => write!(
                 f,
-                "{} is missing: run `scripts/fetch-data.sh --glove` (or pass --data DIR)",
+                "{} is missing: run `scripts/fetch-data.sh --glove` (or pass --data DIR or set PSE_DATA)",
                 p.display()
             ),
             GloveError::Io(p, e) => write!(f, "{}: {e}", p.display()),

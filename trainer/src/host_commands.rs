@@ -52,7 +52,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "DIR")]
     pub onnx: Option<PathBuf>,
     /// Folder with the datasets (filled by scripts/fetch-data.sh).
-    #[arg(long, default_value = "data")]
+    #[arg(long, default_value = "data", env = "PSE_DATA")]
     pub data: PathBuf,
 }
 
@@ -67,7 +67,7 @@ pub struct ScoreArgs {
     #[arg(long, value_enum)]
     pub dataset: Option<Dataset>,
     /// Folder with the datasets (filled by scripts/fetch-data.sh).
-    #[arg(long, default_value = "data")]
+    #[arg(long, default_value = "data", env = "PSE_DATA")]
     pub data: PathBuf,
 }
 
@@ -105,7 +105,7 @@ pub struct GenerateArgs {
     pub mix: f32,
     /// Folder with the GloVe vectors, for --word and --words (`scripts/fetch-data.sh
     /// --glove`).
-    #[arg(long, default_value = "data")]
+    #[arg(long, default_value = "data", env = "PSE_DATA")]
     pub data: PathBuf,
     /// Number of images (seeds SEED, SEED+1, …).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -203,7 +203,7 @@ pub struct EnrollEvalArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Folder with the datasets (filled by scripts/fetch-data.sh).
-    #[arg(long, default_value = "data")]
+    #[arg(long, default_value = "data", env = "PSE_DATA")]
     pub data: PathBuf,
 }
 

@@ -1,7 +1,7 @@
 //! The `pse-trainer` command line.
 
 use clap::builder::TypedValueParser;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use pse_trainer::checkpoint::{Checkpoint, LabelKind, RunConfig, write_atomic};
 use pse_trainer::data::Dataset;
 use pse_trainer::eval::{self, EvalOptions};
@@ -216,7 +216,7 @@ struct EvalArgs {
 #[derive(Args)]
 struct DataArg {
     /// Folder with the datasets (filled by scripts/fetch-data.sh).
-    #[arg(long, default_value = "data", global = true)]
+    #[arg(long, default_value = "data", global = true, env = "PSE_DATA")]
     data: PathBuf,
 }
 
@@ -287,8 +287,10 @@ struct TrainArgs {
     /// Run folder to create (or to continue, with --resume).
     #[arg(long)]
     out: PathBuf,
-    /// Continue the run in --out from its last checkpoint (same options as the first call);
-    /// a run stopped before its first checkpoint starts again from step 0.
+    /// Continue the run in --out from its last checkpoint: alone, as its config.json says
+    /// (the other options then only say how to run); with run options, they must be those
+    /// of the first call. A run stopped before its
+    /// first checkpoint starts again from step 0.
     #[arg(long)]
     resume: bool,
     /// Steps between checkpoints.
@@ -384,13 +386,24 @@ fn left_out(dataset: Dataset, args: &[String]) -> Result<Vec<u8>, String> {
     Ok(ids)
 }
 
-fn run_train(a: TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
+/// The run `train` is asked for: from the options, or — `--resume` without any option of
+/// [`RUN_OPTIONS`], on a folder that has a config.json — from that file.
+fn run_config(
+    a: &TrainArgs,
+    run_options_given: bool,
+) -> Result<RunConfig, Box<dyn std::error::Error>> {
+    let saved = a.out.join(train::files::CONFIG);
+    if a.resume && !run_options_given && saved.exists() {
+        let bytes = std::fs::read(&saved).map_err(|e| format!("{}: {e}", saved.display()))?;
+        return serde_json::from_slice(&bytes)
+            .map_err(|e| format!("{}: not a run configuration: {e}", saved.display()).into());
+    }
     if !(a.lr.unwrap_or(1e-3) > 0.0 && a.lr.unwrap_or(1e-3).is_finite()) {
         return Err("--lr must be a positive number".into());
     }
     let classes = a.dataset.label_names().len();
     let left_out = left_out(a.dataset, &a.leave_out)?;
-    let cfg = RunConfig {
+    Ok(RunConfig {
         dataset: a.dataset,
         arch: Arch {
             kind: a.model,
@@ -402,9 +415,13 @@ fn run_train(a: TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
         },
         labels: a.labels,
         seed: a.seed,
-        recipe: recipe_of(&a),
+        recipe: recipe_of(a),
         left_out,
-    };
+    })
+}
+
+fn run_train(a: TrainArgs, run_options_given: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let cfg = run_config(&a, run_options_given)?;
     let opts = TrainOptions {
         data_dir: a.data.data.clone(),
         out: a.out.clone(),
@@ -654,10 +671,43 @@ fn run_bench(a: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The `train` options that describe the run (everything but where, how fast and how
+/// verbosely it runs): `train --resume --out RUN` without any of them continues RUN as its
+/// config.json describes it.
+const RUN_OPTIONS: [&str; 18] = [
+    "dataset",
+    "model",
+    "latent",
+    "labels",
+    "seed",
+    "recipe",
+    "steps",
+    "batch",
+    "lr",
+    "kl_warmup",
+    "kl_start",
+    "kl_weight",
+    "ce_weight",
+    "lr_final",
+    "holdout",
+    "shards",
+    "average",
+    "leave_out",
+];
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let run_options_given = matches.subcommand_matches("train").is_some_and(|m| {
+        RUN_OPTIONS
+            .iter()
+            .any(|id| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+    });
     let result = match cli.command {
-        Command::Train(a) => run_train(a),
+        Command::Train(a) => run_train(a, run_options_given),
         Command::Eval(a) => run_eval(a),
         Command::Plot(a) => run_plot(a),
         Command::Summarize(a) => run_summarize(a),

@@ -41,7 +41,7 @@ pub struct NearestArgs {
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Folder with the GloVe vectors (`scripts/fetch-data.sh --glove`).
-    #[arg(long, default_value = "data")]
+    #[arg(long, default_value = "data", env = "PSE_DATA")]
     pub data: PathBuf,
 }
 

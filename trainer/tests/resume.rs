@@ -120,13 +120,17 @@ fn killed_and_resumed_run_ends_with_the_bytes_of_an_uninterrupted_one() {
         "killed with its checkpoint at step {killed_at}"
     );
 
-    ok(run(&train_args(
-        &cut,
-        &data,
-        steps,
-        every,
-        &["--average", "0.9", "--resume"],
-    )));
+    // `--resume --out RUN` alone: the run's options come from its config.json.
+    let resume: Vec<String> = ["train", "--resume", "--quiet", "--out"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([
+            cut.display().to_string(),
+            "--data".into(),
+            data.display().to_string(),
+        ])
+        .collect();
+    ok(run(&resume));
     let o = reference.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (a, b) = (
