@@ -204,6 +204,9 @@ struct EvalArgs {
     /// Repeats of the generation measurement (for mean ± std).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     repeats: u32,
+    /// Print the metrics as JSON (as written to RUN/metrics.json) instead of the table.
+    #[arg(long)]
+    json: bool,
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
@@ -471,8 +474,12 @@ fn run_eval(a: EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
     let json = serde_json::to_vec_pretty(&m)?;
     let out = a.run.join("metrics.json");
     write_atomic(&out, &json).map_err(|e| format!("{}: {e}", out.display()))?;
-    println!("{}", eval::table(&m));
-    if !ck.config.left_out.is_empty() {
+    if a.json {
+        println!("{}", String::from_utf8(json)?);
+    } else {
+        println!("{}", eval::table(&m));
+    }
+    if !a.json && !ck.config.left_out.is_empty() {
         let left = ck.config.left_out_names().join(", ");
         let why = match ck.config.labels {
             LabelKind::OneHot => "their labels are untrained",

@@ -126,6 +126,27 @@ fn same_seed_same_bytes_then_eval_and_plot() {
     // The judge is cached for the next evaluation.
     assert!(data.join("cache").read_dir().unwrap().count() == 1);
 
+    // The thread count changes no figure; --json prints metrics.json's content.
+    for threads in ["1", "3"] {
+        let o = ok(run(
+            &[
+                "eval",
+                a.to_str().unwrap(),
+                "--samples",
+                "20",
+                "--repeats",
+                "2",
+                "--quiet",
+                "--json",
+                "--threads",
+                threads,
+            ],
+            &data,
+        ));
+        let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(printed, m, "{threads} threads");
+    }
+
     let o = ok(run(&["plot", a.to_str().unwrap()], &data));
     let listed: Vec<PathBuf> = String::from_utf8_lossy(&o.stdout)
         .lines()
