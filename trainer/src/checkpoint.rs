@@ -4,8 +4,9 @@
 //! CRC-32 of the payload `u32` LE | postcard payload ([`Checkpoint`]).
 //!
 //! Versions: 1 had no [`RunConfig::left_out`]; it is read as a run that left nothing out.
-//! 1 and 2 had no [`Recipe::shards`], [`Recipe::average`] or [`Checkpoint::average`]: they
-//! are read as one shard and no average (how they were trained).
+//! 1 and 2 had no [`Recipe::shards`], [`Recipe::average`], [`Recipe::augment`] or
+//! [`Checkpoint::average`]: they are read as one shard, no average and no augmentation (how
+//! they were trained).
 
 use crate::adam::Adam;
 use crate::data::Dataset;
@@ -21,7 +22,7 @@ pub const MAGIC: &[u8; 8] = b"PSECKPT\0";
 const VERSION: u32 = 3;
 const HEADER: usize = 8 + 4 + 8 + 4;
 #[cfg(test)]
-const PINNED: (usize, u32) = (1905, 1799855246);
+const PINNED: (usize, u32) = (1906, 2241035501);
 
 /// Labels given to the label encoder.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -138,6 +139,7 @@ impl From<RecipeV2> for Recipe {
             holdout: r.holdout,
             shards: 1,
             average: 0.0,
+            augment: false,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The paper's metrics (DESIGN §4), computed the same way for every model:
 //! reconstruction error, annotation accuracy and generation accuracy.
 
+use crate::augment;
 use crate::checkpoint::{Checkpoint, LabelKind};
 use crate::data::{self, Dataset, Split};
 use crate::infer;
@@ -60,6 +61,39 @@ pub struct Metrics {
     pub judge_train_accuracy: f64,
     /// The judge's accuracy on the test images.
     pub judge_test_accuracy: f64,
+    /// Annotation accuracy on the shifted test suite ([`crate::augment::SHIFTED`]), one per
+    /// transform (empty for the CVAE, and in files written before the suite existed).
+    #[serde(default)]
+    pub shifted: Vec<Shifted>,
+}
+
+/// Accuracy on one transform of the shifted test suite.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Shifted {
+    /// The transform ([`crate::augment::SHIFTED`]'s name).
+    pub transform: String,
+    /// Fraction of the transformed test images annotated (or classified) correctly.
+    pub accuracy: f64,
+}
+
+/// The test images under each transform of the shifted suite, in its order.
+pub fn shifted_sets(x: ArrayView2<f32>) -> Vec<(&'static str, Array2<f32>)> {
+    augment::SHIFTED
+        .iter()
+        .map(|&(name, t)| {
+            let mut out = Array2::zeros(x.dim());
+            for (i, (src, mut dst)) in x.rows().into_iter().zip(out.rows_mut()).enumerate() {
+                let src = src.to_vec();
+                augment::apply_shifted(t, i, &src, dst.as_slice_mut().expect("contiguous"));
+            }
+            (name, out)
+        })
+        .collect()
+}
+
+/// The mean accuracy over the shifted suite (`None` when empty).
+pub fn shifted_mean(s: &[Shifted]) -> Option<f64> {
+    (!s.is_empty()).then(|| s.iter().map(|r| r.accuracy).sum::<f64>() / s.len() as f64)
 }
 
 /// How much generation sampling to do (the paper: 10,000 per label, 10 repeats).
@@ -208,6 +242,25 @@ pub fn evaluate(
         }
         None => (None, Vec::new()),
     };
+    // The shifted suite: the same annotation on transformed test images.
+    let shifted = match &labels {
+        Some((lab_mu, lab_lv)) => shifted_sets(test.x.view())
+            .into_iter()
+            .map(|(name, xs)| {
+                let (mu, _) = infer::encode(&net, p, xs.view());
+                let pred = annotate(mu.view(), lab_mu.view(), lab_lv.view());
+                let hits = pred
+                    .iter()
+                    .zip(&test.y)
+                    .filter(|(p, y)| **p == **y as usize);
+                Shifted {
+                    transform: name.into(),
+                    accuracy: hits.count() as f64 / test.len() as f64,
+                }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
 
     // Reconstruction: one z ~ q(z|x) per test image (the CVAE: q(z|x,l), decoded with the
     // image's label vector).
@@ -327,6 +380,7 @@ pub fn evaluate(
         generation_samples_per_label: opts.samples_per_label,
         judge_train_accuracy: judge.train_accuracy,
         judge_test_accuracy: judge.test_accuracy,
+        shifted,
     })
 }
 
@@ -372,5 +426,12 @@ pub fn table(m: &Metrics) -> String {
         100.0 * m.judge_train_accuracy,
         100.0 * m.judge_test_accuracy
     );
+    if let Some(mean) = shifted_mean(&m.shifted) {
+        t += "\nannotation accuracy (%) on the shifted test suite (`pse-trainer judge --shifted` gives the judge MLP's, with and without augmentation):\n\n| transform | ours |\n|---|---|\n";
+        for s in &m.shifted {
+            t += &format!("| {} | {:.2} |\n", s.transform, 100.0 * s.accuracy);
+        }
+        t += &format!("| **mean** | **{:.2}** |\n", 100.0 * mean);
+    }
     t
 }

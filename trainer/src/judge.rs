@@ -3,8 +3,11 @@
 //!
 //! Shape `784 → 512 → 64 → 10` (ReLU), the paper's classifier shape; Adam 1e-3 with
 //! cosine decay, 12 epochs of batch 100, fixed seed — so every machine trains the same judge.
+//! A second judge, trained the same way on augmented images (`crate::augment::random`), is
+//! the yardstick of the shifted test suite: a discriminative classifier of the encoder's size.
 
 use crate::adam::Adam;
+use crate::augment;
 use crate::checkpoint::write_atomic;
 use crate::data::{self, Dataset, Labelled, PIXELS, Split};
 use crate::loss::softmax_ce;
@@ -12,6 +15,7 @@ use crate::mlp::{Mlp, MlpCache};
 use crate::model::PAPER_HIDDEN;
 use crate::params::Layout;
 use crate::recipe::Recipe;
+use crate::rng::{Rng, Stream};
 use crate::train::BatchOrder;
 use ndarray::{Array2, ArrayView2, s};
 use serde::{Deserialize, Serialize};
@@ -64,10 +68,11 @@ impl Judge {
         pred.iter().zip(&set.y).filter(|(a, b)| a == b).count() as f64 / set.len() as f64
     }
 
-    fn cache_path(data_dir: &Path, dataset: Dataset) -> PathBuf {
+    fn cache_path(data_dir: &Path, dataset: Dataset, augmented: bool) -> PathBuf {
+        let aug = if augmented { "-augmented" } else { "" };
         data_dir
             .join("cache")
-            .join(format!("judge-{dataset}-v{JUDGE_VERSION}.bin"))
+            .join(format!("judge-{dataset}{aug}-v{JUDGE_VERSION}.bin"))
     }
 
     /// The cached judge for `dataset`, training (≈ 15 s) and caching it when missing or stale.
@@ -76,7 +81,17 @@ impl Judge {
         dataset: Dataset,
         progress: bool,
     ) -> Result<Judge, Box<dyn std::error::Error>> {
-        let path = Judge::cache_path(data_dir, dataset);
+        Judge::load_or_train_with(data_dir, dataset, false, progress)
+    }
+
+    /// The cached judge for `dataset`, trained on augmented images when `augmented`.
+    pub fn load_or_train_with(
+        data_dir: &Path,
+        dataset: Dataset,
+        augmented: bool,
+        progress: bool,
+    ) -> Result<Judge, Box<dyn std::error::Error>> {
+        let path = Judge::cache_path(data_dir, dataset, augmented);
         if let Ok(bytes) = std::fs::read(&path)
             && let Ok(j) = postcard::from_bytes::<Judge>(&bytes)
             && j.version == JUDGE_VERSION
@@ -94,14 +109,15 @@ impl Judge {
                 path.display()
             );
         }
-        let j = Judge::train(dataset, &train, &test);
+        let j = Judge::train(dataset, &train, &test, augmented);
         std::fs::create_dir_all(path.parent().expect("has a parent"))?;
         write_atomic(&path, &postcard::to_allocvec(&j)?)?;
         Ok(j)
     }
 
-    /// Trains a judge on `train`, reporting accuracy on `train` and `test`.
-    pub fn train(dataset: Dataset, train: &Labelled, test: &Labelled) -> Judge {
+    /// Trains a judge on `train` (augmented when `augmented`), reporting accuracy on `train`
+    /// and `test`.
+    pub fn train(dataset: Dataset, train: &Labelled, test: &Labelled, augmented: bool) -> Judge {
         let (m, l) = net();
         let n = l.len;
         let mut p = l.init(SEED);
@@ -121,6 +137,7 @@ impl Judge {
             holdout: 0,
             shards: 1,
             average: 0.0,
+            augment: false,
         };
         let mut adam = Adam::new(n);
         let mut g = vec![0.0; n];
@@ -132,7 +149,14 @@ impl Judge {
         for step in 0..steps {
             order.indices(step, &mut idx);
             for (k, &i) in idx.iter().enumerate() {
-                xb.row_mut(k).assign(&train.x.row(i as usize));
+                let src = train.x.row(i as usize);
+                if augmented {
+                    let mut rng = Rng::new(SEED, Stream::Augment, step * batch as u64 + k as u64);
+                    let dst = xb.row_mut(k).into_slice().expect("contiguous");
+                    augment::random(src.as_slice().expect("contiguous"), dst, &mut rng);
+                } else {
+                    xb.row_mut(k).assign(&src);
+                }
                 yb[k] = train.y[i as usize];
             }
             g.fill(0.0);

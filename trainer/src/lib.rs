@@ -3,6 +3,7 @@
 //! paper's way, draws their pictures and exports them for `pse-runtime`.
 
 pub mod adam;
+pub mod augment;
 pub mod bench;
 pub mod calibrate;
 pub mod card;

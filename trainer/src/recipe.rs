@@ -39,6 +39,10 @@ pub struct Recipe {
     /// evaluation and export use the average when there is one.
     #[serde(default)]
     pub average: f32,
+    /// Train on randomly transformed images (`crate::augment::random`: affine warps,
+    /// stroke width, blur, pixelation), drawn from (seed, step, row).
+    #[serde(default)]
+    pub augment: bool,
 }
 
 fn one_shard() -> usize {
@@ -67,6 +71,7 @@ impl Recipe {
             holdout: 5000,
             shards: DEFAULT_SHARDS,
             average: 0.0,
+            augment: false,
         }
     }
 
@@ -90,6 +95,7 @@ impl Recipe {
             holdout: 5000,
             shards: DEFAULT_SHARDS,
             average: 0.0,
+            augment: false,
         }
     }
 

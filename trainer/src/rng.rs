@@ -21,6 +21,8 @@ pub enum Stream {
     Eval = 4,
     /// Which images an enrollment draws.
     Enroll = 5,
+    /// Training-time image augmentation (per step and row).
+    Augment = 6,
 }
 
 fn mix(mut z: u64) -> u64 {

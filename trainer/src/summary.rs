@@ -163,6 +163,7 @@ mod tests {
             seed,
             reconstruction: 220.0 + seed as f64,
             annotation_accuracy: Some(ann),
+            shifted: Vec::new(),
             annotation_per_class: vec![ann; 10],
             generation_accuracy: 0.75,
             generation_std: 0.001,

@@ -1,6 +1,7 @@
 //! The training loop: deterministic batches and noise, Adam, progress, atomic checkpoints.
 
 use crate::adam::{self, Adam};
+use crate::augment;
 use crate::checkpoint::{Checkpoint, CheckpointError, LabelKind, RunConfig, write_atomic};
 use crate::data::{self, DataError, Labelled, Split};
 use crate::glove::{Glove, GloveError};
@@ -287,7 +288,14 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
     for step in start..r.steps {
         order.indices(step, &mut idx);
         for (k, &i) in idx.iter().enumerate() {
-            xb.row_mut(k).assign(&train.x.row(i as usize));
+            let src = train.x.row(i as usize);
+            if r.augment {
+                let mut rng = Rng::new(cfg.seed, Stream::Augment, step * b as u64 + k as u64);
+                let (src, dst) = (src.as_slice(), xb.row_mut(k).into_slice());
+                augment::random(src.expect("contiguous"), dst.expect("contiguous"), &mut rng);
+            } else {
+                xb.row_mut(k).assign(&src);
+            }
             yb[k] = train.y[i as usize];
         }
         Rng::new(cfg.seed, Stream::Noise, step)

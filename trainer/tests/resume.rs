@@ -100,8 +100,9 @@ fn killed_and_resumed_run_ends_with_the_bytes_of_an_uninterrupted_one() {
     let (steps, every) = (200, 10);
 
     // Both at once: the uninterrupted reference, and the run to kill (with the weights'
-    // moving average, which the checkpoint must carry too).
-    let avg = ["--average", "0.9"];
+    // moving average, which the checkpoint must carry too, and augmented images, drawn from
+    // (seed, step, row)).
+    let avg = ["--average", "0.9", "--augment"];
     let reference = spawn(&train_args(&whole, &data, steps, every, &avg));
     let victim = spawn(&train_args(&cut, &data, steps, every, &avg));
     // Kill it once it holds a checkpoint from the middle of the run.
