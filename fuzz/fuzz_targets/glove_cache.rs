@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pse_trainer::glove::{self, Glove, GloveError};
+use pse_trainer::data::glove::{self, Glove, GloveError};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

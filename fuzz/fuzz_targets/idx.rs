@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pse_trainer::idx;
+use pse_trainer::data::idx;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

@@ -6,7 +6,7 @@
 //! the `std` feature; the Cortex-M4 DSP instructions on `thumbv7em`). A replacement computes
 //! the same bits as the code here, and the tests compare them on random inputs.
 //!
-//! - **Float layers** compute each row in the fixed 8-lane order of [`crate::dense::dot_f32`]
+//! - **Float layers** compute each row in the fixed 8-lane order of [`crate::reference::dot_f32`]
 //!   (the order is part of the blob's contract: host and device give the same bits). Several
 //!   rows are computed at once, each with its own accumulators, which gives the CPU
 //!   independent work without changing any row's order. f16 weights are widened exactly
@@ -20,7 +20,7 @@
 //!   Cortex-M4 kernel widens them to `i16` pairs; layers it does not take use a plain loop).
 //!   A first layer can read an image's bytes directly ([`Input`]).
 
-use crate::dense::sum_lanes;
+use crate::reference::sum_lanes;
 
 /// Lanes of the float dot products (see [`crate::dense`]).
 pub(crate) const LANES: usize = 8;
@@ -135,7 +135,7 @@ fn float_tail<const B: usize, E: FloatWeights<B>>(row: &[u8], x: &[f32], blocks:
     tail
 }
 
-/// Dot product of one float row with `x` in the order of [`crate::dense::dot_f32`] (the row
+/// Dot product of one float row with `x` in the order of [`crate::reference::dot_f32`] (the row
 /// as long as `x`).
 #[inline(always)]
 pub(crate) fn dot1_float<const B: usize, E: FloatWeights<B>>(row: &[u8], x: &[f32]) -> f32 {
@@ -229,7 +229,7 @@ pub(crate) fn matvec_float<const B: usize, E: FloatWeights<B>>(
 }
 
 /// Widens IEEE binary16 bits to `f32` exactly; the same bits as
-/// [`crate::dense::f16_bits_to_f32`] for every input (checked for all 65 536), written with
+/// [`crate::reference::f16_bits_to_f32`] for every input (checked for all 65 536), written with
 /// masks instead of branches so that a block of them vectorises. Normal numbers get the
 /// exponent rebiased (+112), infinities and NaN (exponent 31) twice that (an all-ones
 /// exponent; a NaN keeps its payload). Subnormals are `(2^-14 + m·2^-24) − 2^-14`: both
@@ -567,7 +567,7 @@ pub(crate) fn layer_i8<T: Input>(
         let scales = scales.as_chunks::<4>().0;
         let bias = bias.as_chunks::<4>().0;
         for (((row, yv), s), b) in rows.zip(y.iter_mut()).zip(scales).zip(bias) {
-            *yv = finish_i8(crate::dense::dot_i8(row, codes), s, x_scale, b);
+            *yv = finish_i8(crate::reference::dot_i8(row, codes), s, x_scale, b);
         }
     }
     #[cfg(not(target_arch = "arm"))]
@@ -608,12 +608,12 @@ pub(crate) fn dot4_split(rows: [&[u8]; 4], x: &[i8], sum_x: i32) -> [i32; 4] {
     clippy::arithmetic_side_effects
 )]
 mod tests {
-    //! The kernels against the plain reference code they replace (`dense::dot_f32`,
-    //! `dense::dot_f16`, `dense::dot_i8`, `quant::quantize_value`, `quant::max_abs`), bit
+    //! The kernels against the plain reference code they replace (`reference::dot_f32`,
+    //! `reference::dot_f16`, `reference::dot_i8`, `quant::quantize_value`, `quant::max_abs`), bit
     //! for bit.
     use super::*;
-    use crate::dense::{dot_f16, dot_f32, dot_i8, f16_bits_to_f32};
     use crate::quant::quantize_value;
+    use crate::reference::{dot_f16, dot_f32, dot_i8, f16_bits_to_f32};
     use crate::rng::Rng;
     use std::vec;
     use std::vec::Vec;

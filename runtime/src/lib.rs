@@ -121,6 +121,7 @@ pub mod labels;
 pub mod model;
 pub mod payload;
 pub mod quant;
+pub mod reference;
 pub mod rng;
 #[allow(unsafe_code)]
 mod simd;

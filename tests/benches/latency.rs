@@ -11,7 +11,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use pse_runtime::{AnnotateOut, Model, Sample, Scratch};
 use pse_tests::{COMMITTED, Committed, data_dir, load_tract_fixed};
 use pse_trainer::data::{self, Split};
-use pse_trainer::onnx::files;
+use pse_trainer::export::onnx::files;
 use std::hint::black_box;
 use std::time::Instant;
 use tract_onnx::prelude::*;

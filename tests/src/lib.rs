@@ -12,10 +12,10 @@
 //! ```
 //!
 //! e.g. `models/mnist-pse-star-10d-i8.pse` with references in `models/mnist-pse-star-10d/`
-//! (written by `pse_trainer::onnx::write_references`).
+//! (written by `pse_trainer::export::onnx::write_references`).
 
 use pse_trainer::data::Dataset;
-use pse_trainer::onnx::files;
+use pse_trainer::export::onnx::files;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -126,7 +126,7 @@ pub fn load_tract_fixed(path: &Path, batch: usize) -> TractResult<Runnable> {
         .model_for_path(path)
         .with_context(|| format!("loading {}", path.display()))?
         .into_typed()?;
-    let n = typed.sym(pse_trainer::onnx::BATCH);
+    let n = typed.sym(pse_trainer::export::onnx::BATCH);
     typed
         .set_symbols(&HashMap::from([(n, TDim::Val(batch as i64))]))?
         .into_optimized()?

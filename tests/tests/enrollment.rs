@@ -5,8 +5,8 @@
 
 use pse_tests::{data_dir, models_dir};
 use pse_trainer::data::{self, Dataset, Split};
-use pse_trainer::enroll::{Estimate, Plan, experiment};
-use pse_trainer::stats::mean_std;
+use pse_trainer::eval::stats::mean_std;
+use pse_trainer::export::enroll::{Estimate, Plan, experiment};
 use std::io::Write;
 
 #[test]
@@ -25,7 +25,7 @@ fn five_images_teach_the_model_a_digit_it_never_saw() {
         estimate: Estimate::default(),
     };
     let e = experiment(&bytes, &pool, &test, &names, &plan).unwrap();
-    let after = |f: fn(&pse_trainer::enroll::Split) -> f64| {
+    let after = |f: fn(&pse_trainer::export::enroll::Split) -> f64| {
         mean_std(&e.after_split.iter().map(f).collect::<Vec<_>>())
     };
     let (seven, seven_sd) = after(|s| s.class_accuracy);

@@ -33,7 +33,7 @@ const SEED_BASE: u64 = 1000;
 /// `PRIOR_WEIGHT`, the defaults of the host command `pse-trainer enroll`.
 const ENROLL_CLASS: u8 = 7;
 const ENROLL_SHOTS: usize = 5;
-const PRIOR_WEIGHT: f32 = pse_trainer::enroll::DEFAULT_PRIOR_WEIGHT;
+const PRIOR_WEIGHT: f32 = pse_trainer::export::enroll::DEFAULT_PRIOR_WEIGHT;
 const IMAGES: &str = "firmware-example/data/t10k-first100-images.idx3";
 const LABELS: &str = "firmware-example/data/t10k-first100-labels.idx1";
 /// The QEMU command of `firmware-example/.cargo/config.toml` (its runner), minus `timeout`.

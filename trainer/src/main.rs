@@ -2,12 +2,13 @@
 
 use clap::builder::TypedValueParser;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use pse_trainer::checkpoint::{Checkpoint, LabelKind, RunConfig, write_atomic};
+use pse_trainer::atomic::write_atomic;
+use pse_trainer::cli::host_commands;
 use pse_trainer::data::Dataset;
 use pse_trainer::eval::{self, EvalOptions};
-use pse_trainer::host_commands;
-use pse_trainer::model::{Arch, Kind, PAPER_HIDDEN};
-use pse_trainer::recipe::Recipe;
+use pse_trainer::nn::model::{Arch, Kind, PAPER_HIDDEN};
+use pse_trainer::train::checkpoint::{Checkpoint, LabelKind, RunConfig};
+use pse_trainer::train::recipe::Recipe;
 use pse_trainer::train::{self, TrainOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,7 +71,7 @@ enum Command {
     EnrollEval(host_commands::EnrollEvalArgs),
     /// Word vectors (GloVe): nearest neighbours of a word among the vocabulary and among a
     /// model's labels.
-    Words(pse_trainer::words::WordsArgs),
+    Words(pse_trainer::data::words::WordsArgs),
 }
 
 #[derive(Args)]
@@ -85,7 +86,7 @@ struct BenchArgs {
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     batch: u32,
     /// Shards each batch is cut into (the recipes use 2).
-    #[arg(long, default_value_t = pse_trainer::recipe::DEFAULT_SHARDS, value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
+    #[arg(long, default_value_t = pse_trainer::train::recipe::DEFAULT_SHARDS, value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
     shards: usize,
     /// Timed steps per measurement.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
@@ -108,7 +109,7 @@ struct ThreadsArg {
 impl ThreadsArg {
     fn get(&self) -> usize {
         self.threads
-            .unwrap_or_else(pse_trainer::step::available_threads)
+            .unwrap_or_else(pse_trainer::train::step::available_threads)
     }
 }
 
@@ -510,7 +511,7 @@ fn run_eval(a: EvalArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn run_judge(a: JudgeArgs) -> Result<(), Box<dyn std::error::Error>> {
-    use pse_trainer::judge::Judge;
+    use pse_trainer::eval::judge::Judge;
     let j = Judge::load_or_train(&a.data.data, a.dataset, true)?;
     println!(
         "{} judge: {:.2} % on training images, {:.2} % on test images",
@@ -532,9 +533,9 @@ fn run_judge(a: JudgeArgs) -> Result<(), Box<dyn std::error::Error>> {
             100.0 * aug.test_accuracy
         );
         let (mut sum, mut sum_aug, mut n) = (0.0, 0.0, 0.0);
-        let mut cache = pse_trainer::mlp::MlpCache::default();
+        let mut cache = pse_trainer::nn::mlp::MlpCache::default();
         for (name, xs) in eval::shifted_sets(test.x.view()) {
-            let acc = |j: &Judge, cache: &mut pse_trainer::mlp::MlpCache| {
+            let acc = |j: &Judge, cache: &mut pse_trainer::nn::mlp::MlpCache| {
                 let pred = j.classify(xs.view(), cache);
                 pred.iter().zip(&test.y).filter(|(p, y)| p == y).count() as f64 / test.len() as f64
             };
@@ -566,12 +567,12 @@ fn run_summarize(a: SummarizeArgs) -> Result<(), Box<dyn std::error::Error>> {
             serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", p.display()))?;
         rows.push((m, train::logged_seconds(run)));
     }
-    print!("{}", pse_trainer::summary::table(&rows));
+    print!("{}", pse_trainer::eval::summary::table(&rows));
     Ok(())
 }
 
 fn run_compare(a: CompareArgs) -> Result<(), Box<dyn std::error::Error>> {
-    use pse_trainer::compare;
+    use pse_trainer::eval::compare;
     let mut recipe = Recipe::named(&a.recipe).expect("clap restricts the names");
     if let Some(s) = a.steps {
         recipe.steps = s;
@@ -641,14 +642,14 @@ fn run_compare(a: CompareArgs) -> Result<(), Box<dyn std::error::Error>> {
 fn run_plot(a: PlotArgs) -> Result<(), Box<dyn std::error::Error>> {
     let ck = load_run(&a.run)?;
     let dir = a.out.unwrap_or_else(|| a.run.join("plots"));
-    for p in pse_trainer::plot::plot(&ck, &a.data.data, &dir)? {
+    for p in pse_trainer::report::plot::plot(&ck, &a.data.data, &dir)? {
         println!("{}", p.display());
     }
     Ok(())
 }
 
 fn run_bench(a: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
-    use pse_trainer::{bench, peak};
+    use pse_trainer::{nn::peak, train::bench};
     let threads = a.threads.get();
     if !a.json {
         eprintln!(
@@ -771,7 +772,9 @@ fn main() -> ExitCode {
         Command::Enroll(a) => host_commands::run_enroll(a),
         Command::EnrollEval(a) => host_commands::run_enroll_eval(a),
         Command::Words(a) => match a.command {
-            pse_trainer::words::WordsCommand::Nearest(n) => pse_trainer::words::run_nearest(n),
+            pse_trainer::data::words::WordsCommand::Nearest(n) => {
+                pse_trainer::data::words::run_nearest(n)
+            }
         },
     };
     match result {

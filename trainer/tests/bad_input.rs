@@ -4,13 +4,14 @@
 //! bad_input -- --nocapture` prints the table of classes and their exact error lines.
 
 use pse_runtime::payload::Encoding;
-use pse_trainer::adam::Adam;
-use pse_trainer::checkpoint::{Checkpoint, LabelKind, RunConfig};
 use pse_trainer::data::Dataset;
-use pse_trainer::export::{Exported, Precision};
-use pse_trainer::idx::{Images, encode_images};
-use pse_trainer::model::{Arch, Kind, Net};
-use pse_trainer::recipe::Recipe;
+use pse_trainer::data::idx::{Images, encode_images};
+use pse_trainer::export::Exported;
+use pse_trainer::export::precision::Precision;
+use pse_trainer::nn::adam::Adam;
+use pse_trainer::nn::model::{Arch, Kind, Net};
+use pse_trainer::train::checkpoint::{Checkpoint, LabelKind, RunConfig};
+use pse_trainer::train::recipe::Recipe;
 use std::path::Path;
 use std::process::Command;
 
@@ -57,7 +58,7 @@ fn small_image_blob() -> Vec<u8> {
         adam: Adam::new(n),
         average: None,
     };
-    let labels = pse_trainer::pse::one_hot_table(arch.classes);
+    let labels = pse_trainer::objectives::pse::one_hot_table(arch.classes);
     Exported::from_checkpoint(&ck, &Precision::uniform(&net, Encoding::F32), labels.view())
         .unwrap()
         .blob(f32::NEG_INFINITY)

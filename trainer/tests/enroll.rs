@@ -79,12 +79,13 @@ fn a_left_out_class_is_enrolled_from_five_images() {
     );
 
     // The command a user runs: enroll from an IDX file of five sevens, then annotate.
-    let idx = pse_trainer::idx::read_images(&data.join("mnist/train-images-idx3-ubyte")).unwrap();
+    let idx =
+        pse_trainer::data::idx::read_images(&data.join("mnist/train-images-idx3-ubyte")).unwrap();
     let sevens: Vec<u8> = [7usize, 17, 27, 37, 47]
         .iter()
         .flat_map(|&i| idx.pixels[i * 784..(i + 1) * 784].to_vec())
         .collect();
-    let five = pse_trainer::idx::Images {
+    let five = pse_trainer::data::idx::Images {
         count: 5,
         rows: 28,
         cols: 28,
@@ -92,7 +93,7 @@ fn a_left_out_class_is_enrolled_from_five_images() {
     };
     std::fs::write(
         p("sevens-idx3-ubyte"),
-        pse_trainer::idx::encode_images(&five),
+        pse_trainer::data::idx::encode_images(&five),
     )
     .unwrap();
     let grown = p("with7.pse");

@@ -4,12 +4,13 @@
 
 use pse_runtime::Model;
 use pse_runtime::payload::Encoding;
-use pse_trainer::checkpoint::Checkpoint;
 use pse_trainer::data::{self, Dataset, Split};
-use pse_trainer::export::{Exported, Precision, keep_f32};
-use pse_trainer::host::{self, Scratchpad};
-use pse_trainer::model::Net;
-use pse_trainer::{eval, infer, train};
+use pse_trainer::export::host::{self, Scratchpad};
+use pse_trainer::export::precision::Precision;
+use pse_trainer::export::{Exported, keep_f32};
+use pse_trainer::nn::model::Net;
+use pse_trainer::train::checkpoint::Checkpoint;
+use pse_trainer::{eval, eval::infer, train};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -210,7 +211,7 @@ fn f32_blob_matches_the_float_model_and_exports_are_reproducible() {
     assert_eq!(card["bytes"].as_u64().unwrap() as usize, i8_bytes.len());
     assert_eq!(
         card["sha256"].as_str().unwrap(),
-        pse_trainer::card::sha256_hex(&i8_bytes)
+        pse_trainer::export::card::sha256_hex(&i8_bytes)
     );
     assert_eq!(card["file"], "m-i8.pse");
     assert_eq!(card["encoding"], "i8");
@@ -321,7 +322,7 @@ fn annotate_and_generate_commands() {
     let dir = fx.models.parent().unwrap().to_path_buf();
     let model = fx.blob("i8");
     let idx = fx.data.join("mnist/t10k-images-idx3-ubyte");
-    let images = pse_trainer::idx::read_images(&idx).unwrap();
+    let images = pse_trainer::data::idx::read_images(&idx).unwrap();
 
     // Happy path: a PNG (test image 3, class 3) and a whole IDX file.
     let png = dir.join("three.png");
@@ -482,8 +483,8 @@ fn annotate_and_generate_commands() {
 
 #[test]
 fn keep_f32_names_layers() {
-    let arch = pse_trainer::model::Arch {
-        kind: pse_trainer::model::Kind::PseStar,
+    let arch = pse_trainer::nn::model::Arch {
+        kind: pse_trainer::nn::model::Kind::PseStar,
         latent: 2,
         label_dim: 10,
         classes: 10,

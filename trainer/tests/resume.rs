@@ -3,7 +3,7 @@
 //! leaves a checkpoint that loads; a diverging run stops with one line naming the step and
 //! the term, and keeps its last good checkpoint.
 
-use pse_trainer::checkpoint::Checkpoint;
+use pse_trainer::train::checkpoint::Checkpoint;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

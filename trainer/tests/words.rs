@@ -5,11 +5,11 @@
 //! `scripts/test.sh` runs).
 
 use pse_runtime::Model;
-use pse_trainer::checkpoint::Checkpoint;
-use pse_trainer::glove::Glove;
-use pse_trainer::host::Scratchpad;
-use pse_trainer::infer;
-use pse_trainer::model::Net;
+use pse_trainer::data::glove::Glove;
+use pse_trainer::eval::infer;
+use pse_trainer::export::host::Scratchpad;
+use pse_trainer::nn::model::Net;
+use pse_trainer::train::checkpoint::Checkpoint;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -58,7 +58,7 @@ fn data_with_glove(dir: &Path) -> PathBuf {
         json.display()
     );
     // Builds the cache once (a no-op when it is there).
-    pse_trainer::glove::Glove::load(&real).unwrap();
+    pse_trainer::data::glove::Glove::load(&real).unwrap();
     let data = dir.join("data");
     synthetic_data(&data, 400, 100);
     std::fs::create_dir_all(data.join("glove")).unwrap();

@@ -1,6 +1,6 @@
 //! Support shared by the trainer's end-to-end tests.
 
-use pse_trainer::idx::{Images, encode_images, encode_labels};
+use pse_trainer::data::idx::{Images, encode_images, encode_labels};
 use std::path::Path;
 
 /// Writes an MNIST-shaped dataset where class `c` is a bright 4×28 bar at rows `2c+2..2c+6`

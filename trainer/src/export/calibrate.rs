@@ -1,0 +1,97 @@
+//! Calibrating a blob's "unknown" threshold on held-out images.
+//!
+//! The runtime answers "unknown" when an image's best label log-likelihood
+//! `max_l log N(mu_x; mu_l, var_l)` is below the threshold stored in the blob. We set it to
+//! a low percentile `p` of that score over the run's held-out training images (never seen
+//! in training), computed with the exported model itself — quantised weights and all — so
+//! the threshold matches what the device computes. Rule (nearest rank, lower side): sort
+//! the `n` scores ascending and take the one at 0-based index `floor(p / 100 * n)`; then
+//! exactly that many held-out images (barring ties) score below it and would be called
+//! unknown. The default `p = 0.5` trades 0.5 % of in-distribution images for rejecting
+//! inputs that look like no label at all. With no held-out images the threshold is `-inf`
+//! (never unknown).
+
+use crate::export::host::{self, Scratchpad};
+use ndarray::ArrayView2;
+use pse_runtime::Model;
+use serde::{Deserialize, Serialize};
+
+/// The default percentile of held-out best log-likelihoods used as the threshold.
+pub const DEFAULT_PERCENTILE: f64 = 0.5;
+
+/// A calibrated threshold and how it was obtained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// The threshold stored in the blob (`-inf` when there was nothing to calibrate on;
+    /// JSON writes that as `null`).
+    pub threshold: f32,
+    /// The percentile `p` used.
+    pub percentile: f64,
+    /// Held-out images scored.
+    pub held_out_images: usize,
+    /// Held-out images whose best log-likelihood is below the threshold.
+    pub held_out_below: usize,
+    /// The median held-out best log-likelihood, for scale.
+    pub held_out_median: f32,
+    /// The rule, in words (copied into the model card).
+    pub rule: String,
+}
+
+/// The threshold at percentile `p` of `scores` (rule in the module docs); `-inf` for no
+/// scores. NaN scores are ignored.
+pub fn percentile_threshold(scores: &[f32], p: f64) -> f32 {
+    let mut s: Vec<f32> = scores.iter().copied().filter(|v| !v.is_nan()).collect();
+    if s.is_empty() {
+        return f32::NEG_INFINITY;
+    }
+    s.sort_by(f32::total_cmp);
+    let k = ((p / 100.0) * s.len() as f64).floor() as usize;
+    s[k.min(s.len() - 1)]
+}
+
+/// Scores every held-out row of `x` with `model` and calibrates at percentile `p`
+/// (`0 <= p < 100`).
+pub fn calibrate(
+    model: &Model<'_>,
+    x: ArrayView2<f32>,
+    p: f64,
+) -> Result<Calibration, Box<dyn std::error::Error>> {
+    if !(0.0..100.0).contains(&p) {
+        return Err(format!("percentile {p} is outside 0..100").into());
+    }
+    let mut pad = Scratchpad::for_model(model);
+    let scores: Vec<f32> = host::annotate_rows(model, &mut pad, x)?
+        .iter()
+        .map(|a| a.log_likelihood)
+        .collect();
+    let threshold = percentile_threshold(&scores, p);
+    Ok(Calibration {
+        threshold,
+        percentile: p,
+        held_out_images: scores.len(),
+        held_out_below: scores.iter().filter(|&&s| s < threshold).count(),
+        held_out_median: percentile_threshold(&scores, 50.0),
+        rule: format!(
+            "unknown when the best label log-likelihood is below the {p}th percentile \
+             (nearest rank, lower side) of the best label log-likelihoods of the run's \
+             held-out training images, computed with this blob through pse-runtime"
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_lower_side() {
+        let s: Vec<f32> = (0..200).rev().map(|i| i as f32).collect();
+        // 0.5 % of 200 = 1: one score (0.0) is below the threshold 1.0.
+        assert_eq!(percentile_threshold(&s, 0.5), 1.0);
+        assert_eq!(percentile_threshold(&s, 0.0), 0.0);
+        assert_eq!(percentile_threshold(&s, 50.0), 100.0);
+        assert_eq!(percentile_threshold(&s, 99.99), 199.0);
+        assert_eq!(percentile_threshold(&[], 0.5), f32::NEG_INFINITY);
+        assert_eq!(percentile_threshold(&[f32::NAN, 3.0], 0.5), 3.0);
+    }
+}

@@ -1,0 +1,69 @@
+//! How a model is encoded for the runtime: the weight encodings the command line offers,
+//! the encoding of each layer, and the image shape a pixel count stands for.
+
+use crate::nn::model::Net;
+use pse_runtime::payload::Encoding;
+
+/// A weight encoding as the command line names it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightEncoding {
+    /// IEEE binary32: the trained values.
+    F32,
+    /// IEEE binary16, round to nearest even.
+    F16,
+    /// Symmetric int8 per output channel with `f32` scales.
+    I8,
+}
+
+impl WeightEncoding {
+    /// The runtime's encoding.
+    pub fn encoding(self) -> Encoding {
+        match self {
+            WeightEncoding::F32 => Encoding::F32,
+            WeightEncoding::F16 => Encoding::F16,
+            WeightEncoding::I8 => Encoding::I8,
+        }
+    }
+
+    /// The short name used in file names and model cards (`f32`, `f16`, `i8`).
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightEncoding::F32 => "f32",
+            WeightEncoding::F16 => "f16",
+            WeightEncoding::I8 => "i8",
+        }
+    }
+}
+
+/// The encoding of every encoder-trunk and decoder layer (the heads are always `f32`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Precision {
+    /// One encoding per encoder trunk layer, input first.
+    pub trunk: Vec<Encoding>,
+    /// One encoding per decoder layer, latent first.
+    pub decoder: Vec<Encoding>,
+}
+
+impl Precision {
+    /// Every trunk and decoder layer of `net` in `enc`.
+    pub fn uniform(net: &Net, enc: Encoding) -> Precision {
+        Precision {
+            trunk: vec![enc; net.enc.layers.len()],
+            decoder: vec![enc; net.dec.layers.len()],
+        }
+    }
+}
+
+/// `(width, height)` of images with `pixels` pixels: square when `pixels` is a square
+/// (28 × 28 for MNIST and Fashion-MNIST), else one row.
+pub fn image_size(pixels: usize) -> (usize, usize) {
+    let side = pixels.isqrt();
+    if side * side == pixels {
+        (side, side)
+    } else {
+        (pixels, 1)
+    }
+}
