@@ -287,9 +287,10 @@ struct TrainArgs {
     /// (0 = none; e.g. 0.999).
     #[arg(long, value_parser = unit_interval)]
     average: Option<f32>,
-    /// Train on randomly transformed images: rotation ±15°, scale 0.85–1.15, shear ±0.25,
-    /// shift ±2.5 px, and with probability 0.15 each thicker or thinner strokes, blur or
-    /// 2× pixelation; drawn from (seed, step, row), so resumed runs stay byte-identical.
+    /// PSE and PSE*: the encoder reads randomly transformed images (rotation ±15°, scale
+    /// 0.85–1.15, shear ±0.25, shift ±2.5 px, and with probability 0.15 each thicker or
+    /// thinner strokes, blur or 2× pixelation) and the decoder reconstructs the originals;
+    /// drawn from (seed, step, row), so resumed runs stay byte-identical.
     #[arg(long)]
     augment: bool,
     /// Keep these classes (names or 0-based indices; comma-separated or repeated) out of

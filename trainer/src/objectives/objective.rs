@@ -11,7 +11,8 @@ use ndarray::ArrayView2;
 /// `labels` is the label table, `y` the class of each image, and `eps` standard-normal
 /// noise: [`Kind::noise_draws`] blocks of `n × d` rows, one per sampled posterior. Gradients
 /// are **added** into `g`; the returned terms are per-example means, and
-/// [`Terms::total`] is the minimised loss.
+/// [`Terms::total`] is the minimised loss. With `target`, PSE and PSE* reconstruct it
+/// instead of `x` ([`pse::loss_and_grad_to`]); the baselines take no target.
 #[allow(clippy::too_many_arguments)]
 pub fn loss_and_grad(
     net: &Net,
@@ -19,14 +20,24 @@ pub fn loss_and_grad(
     g: &mut [f32],
     labels: ArrayView2<f32>,
     x: ArrayView2<f32>,
+    target: Option<ArrayView2<f32>>,
     y: &[u8],
     eps: ArrayView2<f32>,
     w: Weights,
     ws: &mut Workspace,
 ) -> Terms {
     let b = Batch { labels, x, y, eps };
-    match net.arch.kind {
-        Kind::Pse | Kind::PseStar => pse::loss_and_grad(net, p, g, labels, x, y, eps, w, ws),
+    let kind = net.arch.kind;
+    assert!(
+        target.is_none() || !kind.is_baseline(),
+        "{} reconstructs its own input",
+        kind.paper_name()
+    );
+    match kind {
+        Kind::Pse | Kind::PseStar => {
+            let t = target.unwrap_or(x);
+            pse::loss_and_grad_to(net, p, g, labels, x, t, y, eps, w, ws)
+        }
         Kind::Cvae => cvae::loss_and_grad(net, p, g, &b, w),
         Kind::Jmvae => jmvae::loss_and_grad(net, p, g, &b, w),
         Kind::Trelbo => trelbo::loss_and_grad(net, p, g, &b, w),
@@ -114,6 +125,7 @@ pub(crate) mod tests {
             &mut g,
             tn.labels.view(),
             tn.x.view(),
+            None,
             &tn.y,
             tn.eps.view(),
             w,
@@ -130,7 +142,7 @@ pub(crate) mod tests {
         let mut g = vec![0.0; p.len()];
         let run = |p: &[f32], g: &mut [f32]| {
             let mut ws = Workspace::default();
-            loss_and_grad(net, p, g, b.labels, b.x, b.y, b.eps, w, &mut ws)
+            loss_and_grad(net, p, g, b.labels, b.x, None, b.y, b.eps, w, &mut ws)
         };
         run(p, &mut g);
         let mut scratch = vec![0.0; p.len()];

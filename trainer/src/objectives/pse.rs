@@ -96,6 +96,26 @@ pub fn loss_and_grad(
     w: Weights,
     ws: &mut Workspace,
 ) -> Terms {
+    loss_and_grad_to(net, p, g, labels, x, x, y, eps, w, ws)
+}
+
+/// [`loss_and_grad`] with the encoder reading `x` and the reconstruction term scoring the
+/// decoder against `target` (augmented training: a transformed image in, the original out,
+/// so the encoder learns to place both alike and the decoder keeps drawing clean digits).
+#[allow(clippy::too_many_arguments)]
+pub fn loss_and_grad_to(
+    net: &Net,
+    p: &[f32],
+    g: &mut [f32],
+    labels: ArrayView2<f32>,
+    x: ArrayView2<f32>,
+    target: ArrayView2<f32>,
+    y: &[u8],
+    eps: ArrayView2<f32>,
+    w: Weights,
+    ws: &mut Workspace,
+) -> Terms {
+    assert_eq!(x.dim(), target.dim(), "input and target shapes");
     let (n, d) = (x.nrows(), net.arch.latent);
     let c = labels.nrows();
     let pixels = net.arch.pixels;
@@ -144,7 +164,7 @@ pub fn loss_and_grad(
     // PSE* also needs the reconstruction σ(logits): the same pass writes it.
     let bce = bce_with_logits(
         logits,
-        x,
+        target,
         Some(ws.dlogits.view_mut()),
         inv_n,
         net.cla.is_some().then(|| ws.xhat.view_mut()),
@@ -270,35 +290,42 @@ mod tests {
             let mut eps = Array2::zeros((4, 2));
             Rng::new(1, Stream::Noise, 0).fill_normal(eps.as_slice_mut().unwrap());
             let w = Weights { kl: 0.7, ce: 1.3 };
-            let mut ws = Workspace::default();
-            let mut g = vec![0.0; p.len()];
-            loss_and_grad(
-                &net,
-                &p,
-                &mut g,
-                labels.view(),
-                x.view(),
-                &y,
-                eps.view(),
-                w,
-                &mut ws,
-            );
-            let mut scratch = vec![0.0; p.len()];
-            check(kind.paper_name(), &g, &mut p.clone(), |p| {
+            // The plain objective (target = input), and augmented training's (another
+            // target: the gradient reaches the encoder through its input only).
+            let other = Array2::from_shape_fn((4, 6), |(i, j)| ((i * 7 + 3 * j) % 4) as f32 / 3.0);
+            for target in [x.view(), other.view()] {
                 let mut ws = Workspace::default();
-                loss_and_grad(
+                let mut g = vec![0.0; p.len()];
+                loss_and_grad_to(
                     &net,
-                    p,
-                    &mut scratch,
+                    &p,
+                    &mut g,
                     labels.view(),
                     x.view(),
+                    target,
                     &y,
                     eps.view(),
                     w,
                     &mut ws,
-                )
-                .total(w) as f32
-            });
+                );
+                let mut scratch = vec![0.0; p.len()];
+                check(kind.paper_name(), &g, &mut p.clone(), |p| {
+                    let mut ws = Workspace::default();
+                    loss_and_grad_to(
+                        &net,
+                        p,
+                        &mut scratch,
+                        labels.view(),
+                        x.view(),
+                        target,
+                        &y,
+                        eps.view(),
+                        w,
+                        &mut ws,
+                    )
+                    .total(w) as f32
+                });
+            }
         }
     }
 }

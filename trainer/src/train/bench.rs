@@ -102,6 +102,7 @@ pub fn train_throughput(b: BenchSetup, peak_gflops: f64) -> Throughput {
                 &p,
                 labels.view(),
                 x.view(),
+                None,
                 &y,
                 eps.view(),
                 w,

@@ -199,6 +199,12 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
             kind.paper_name()
         )));
     }
+    if kind.is_baseline() && cfg.recipe.augment {
+        return Err(TrainError::Unsupported(format!(
+            "--augment trains PSE and PSE* only ({} reconstructs its own input)",
+            kind.paper_name()
+        )));
+    }
     let net = Net::new(cfg.arch);
     let other_options = || {
         TrainError::RunExists(
@@ -263,6 +269,13 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
     let mut order = BatchOrder::new(cfg.seed, train.len(), b);
     let mut idx = Vec::with_capacity(b);
     let mut xb = Array2::<f32>::zeros((b, cfg.arch.pixels));
+    // With augmentation, the encoder reads transformed images and the decoder is scored
+    // against the originals in `xb`.
+    let mut xa = Array2::<f32>::zeros(if r.augment {
+        (b, cfg.arch.pixels)
+    } else {
+        (0, 0)
+    });
     let mut yb = vec![0u8; b];
     let mut eps = Array2::<f32>::zeros((b * kind.noise_draws(), d));
     let mut sharded = ShardedStep::new(b, r.shards, params.len());
@@ -295,12 +308,11 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
         order.indices(step, &mut idx);
         for (k, &i) in idx.iter().enumerate() {
             let src = train.x.row(i as usize);
+            xb.row_mut(k).assign(&src);
             if r.augment {
                 let mut rng = Rng::new(cfg.seed, Stream::Augment, step * b as u64 + k as u64);
-                let (src, dst) = (src.as_slice(), xb.row_mut(k).into_slice());
+                let (src, dst) = (src.as_slice(), xa.row_mut(k).into_slice());
                 augment::random(src.expect("contiguous"), dst.expect("contiguous"), &mut rng);
-            } else {
-                xb.row_mut(k).assign(&src);
             }
             yb[k] = train.y[i as usize];
         }
@@ -310,11 +322,17 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
             kl: r.kl_weight_at(step),
             ce: r.ce_weight,
         };
+        let (x_in, target) = if r.augment {
+            (xa.view(), Some(xb.view()))
+        } else {
+            (xb.view(), None)
+        };
         let mut t = sharded.run(
             &net,
             &params,
             labels.view(),
-            xb.view(),
+            x_in,
+            target,
             &yb,
             eps.view(),
             w,

@@ -39,8 +39,9 @@ pub struct Recipe {
     /// evaluation and export use the average when there is one.
     #[serde(default)]
     pub average: f32,
-    /// Train on randomly transformed images (`crate::data::augment::random`: affine warps,
-    /// stroke width, blur, pixelation), drawn from (seed, step, row).
+    /// PSE and PSE*: the encoder reads randomly transformed images
+    /// (`crate::data::augment::random`: affine warps, stroke width, blur, pixelation, drawn
+    /// from (seed, step, row)) and the decoder reconstructs the originals.
     #[serde(default)]
     pub augment: bool,
 }

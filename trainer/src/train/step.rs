@@ -40,6 +40,7 @@ pub fn shard_rows(batch: usize, shards: usize) -> Vec<Range<usize>> {
 struct Shard {
     rows: Range<usize>,
     x: Array2<f32>,
+    target: Option<Array2<f32>>,
     y: Vec<u8>,
     eps: Array2<f32>,
     grad: Vec<f32>,
@@ -71,7 +72,8 @@ impl ShardedStep {
         }
     }
 
-    /// Computes every shard's terms and gradient for the batch `x`, `y` with noise `eps`
+    /// Computes every shard's terms and gradient for the batch `x` (reconstructing `target`
+    /// instead when given, see [`objective::loss_and_grad`]), `y` with noise `eps`
     /// ([`crate::nn::model::Kind::noise_draws`] blocks of `batch × d` rows) on up to `threads`
     /// threads, and returns the batch's terms (per-example means, summed over the shards in
     /// order). The gradient is left in the shards: see [`ShardedStep::grads`].
@@ -82,6 +84,7 @@ impl ShardedStep {
         params: &[f32],
         labels: ArrayView2<f32>,
         x: ArrayView2<f32>,
+        target: Option<ArrayView2<f32>>,
         y: &[u8],
         eps: ArrayView2<f32>,
         w: Weights,
@@ -93,6 +96,7 @@ impl ShardedStep {
         for sh in &mut self.shards {
             let (r, n) = (sh.rows.clone(), sh.rows.len());
             sh.x = x.slice(s![r.clone(), ..]).to_owned();
+            sh.target = target.map(|t| t.slice(s![r.clone(), ..]).to_owned());
             sh.y.clear();
             sh.y.extend_from_slice(&y[r.clone()]);
             if sh.eps.dim() != (n * draws, d) {
@@ -111,6 +115,7 @@ impl ShardedStep {
                 &mut sh.grad,
                 labels,
                 sh.x.view(),
+                sh.target.as_ref().map(|t| t.view()),
                 &sh.y,
                 sh.eps.view(),
                 w,
@@ -178,6 +183,7 @@ mod tests {
                 &mut whole,
                 t.labels.view(),
                 t.x.view(),
+                None,
                 &t.y,
                 t.eps.view(),
                 w,
@@ -191,6 +197,7 @@ mod tests {
                     &t.p,
                     t.labels.view(),
                     t.x.view(),
+                    None,
                     &t.y,
                     t.eps.view(),
                     w,
