@@ -1,12 +1,15 @@
 //! Annotation: encode the image, take `mu_x`, score every label Gaussian with
 //! `log N(mu_x; mu_l, diag var_l)`, pick the best, and answer "unknown" when even the best
-//! score is below the model's threshold.
+//! score is below the model's threshold — or, when the blob carries open-world bounds, when
+//! the image is unlikely under its own reconstruction ([`crate::openworld`]).
 //!
 //! Labels are numbered model labels first (`0..model.label_count()`), then the caller's
 //! extra labels (e.g. [`crate::enroll::LabelTable::as_slice`]) in order.
 
+use crate::image::Image;
 use crate::labels::LabelGaussian;
-use crate::model::{Image, Scratch};
+use crate::model::Scratch;
+use crate::openworld::{ImageScores, UnknownReason};
 use crate::{Error, MAX_LABELS, MAX_LATENT, Model, gaussian};
 
 /// The outcome of an annotation.
@@ -31,6 +34,8 @@ pub struct AnnotateOut {
     log_likelihoods: [f32; MAX_LABELS],
     posteriors: [f32; MAX_LABELS],
     mu: [f32; MAX_LATENT],
+    reason: Option<UnknownReason>,
+    scores: Option<ImageScores>,
 }
 
 impl Default for AnnotateOut {
@@ -49,6 +54,8 @@ impl AnnotateOut {
             log_likelihoods: [0.0; MAX_LABELS],
             posteriors: [0.0; MAX_LABELS],
             mu: [0.0; MAX_LATENT],
+            reason: None,
+            scores: None,
         }
     }
 
@@ -74,6 +81,17 @@ impl AnnotateOut {
     /// ([`gaussian::posterior_in_place`] of the log-likelihoods).
     pub fn posteriors(&self) -> &[f32] {
         self.posteriors.get(..self.len).unwrap_or_default()
+    }
+
+    /// Why the verdict is "unknown" (`None` for a label, and for an "unknown" with no label
+    /// to compare, when the model and `extra` hold none).
+    pub const fn unknown_reason(&self) -> Option<UnknownReason> {
+        self.reason
+    }
+
+    /// The image's open-world scores, computed when the blob has an open-world section.
+    pub const fn image_scores(&self) -> Option<ImageScores> {
+        self.scores
     }
 
     /// The image's encoded mean `mu_x`.
@@ -117,6 +135,12 @@ impl Model<'_> {
                 found: g.dim(),
             });
         }
+        if self.open_world().is_some() && scratch.act.len() < self.scratch_len().f32s {
+            return Err(Error::ScratchTooSmall {
+                needed: self.scratch_len().f32s,
+                got: scratch.act.len(),
+            });
+        }
         let mu = out.mu.get_mut(..d).unwrap_or_default();
         self.encode_impl(image, scratch, mu, None)?;
         out.dim = d;
@@ -138,9 +162,39 @@ impl Model<'_> {
         let scores = out.log_likelihoods.get(..total).unwrap_or_default();
         let best = gaussian::argmax(scores);
         let best_score = best.and_then(|i| scores.get(i).copied());
-        out.verdict = match (best, best_score) {
-            // `s` is not NaN (argmax skips NaN) and the threshold is not NaN (validated).
-            (Some(i), Some(s)) if s >= self.unknown_threshold() => Verdict::Label(i),
+        // `s` is not NaN (argmax skips NaN) and the threshold is not NaN (validated).
+        let latent_ok = best_score.is_some_and(|s| s >= self.unknown_threshold());
+        out.scores = None;
+        out.reason = match best {
+            None => None,
+            Some(_) if !latent_ok => Some(UnknownReason::LatentLikelihood),
+            Some(_) => None,
+        };
+        if let Some(ow) = self.open_world() {
+            // The reconstruction buffer sits after what the encoder and decoder use.
+            let (base, recon) = scratch
+                .act
+                .split_at_mut_checked(self.base_f32s())
+                .unwrap_or_default();
+            let recon = recon.get_mut(..self.pixels()).unwrap_or_default();
+            let mut sub = Scratch::new(base, scratch.quant);
+            let mu = out.mu.get(..d).unwrap_or_default();
+            let s = self.scores_of(image, mu, &mut sub, recon)?;
+            out.scores = Some(s);
+            if out.reason.is_none() && best.is_some() {
+                // A NaN score (from NaN pixels) is below every bound.
+                let below = |v: f32, low: f32| v.is_nan() || v < low;
+                out.reason = if below(s.reconstruction, ow.reconstruction_low) {
+                    Some(UnknownReason::Reconstruction)
+                } else if below(s.ratio(), ow.ratio_low) {
+                    Some(UnknownReason::LikelihoodRatio)
+                } else {
+                    None
+                };
+            }
+        }
+        out.verdict = match best {
+            Some(i) if out.reason.is_none() => Verdict::Label(i),
             _ => Verdict::Unknown { nearest: best },
         };
         let post = out.posteriors.get_mut(..total).unwrap_or_default();
@@ -207,6 +261,90 @@ mod tests {
                 assert_eq!(direct.to_bits(), via.to_bits());
             }
         }
+    }
+
+    /// With open-world bounds, annotation computes the image's scores (as
+    /// `Model::image_scores` does, bit for bit), needs the larger scratch, and answers
+    /// "unknown" with the failed test as the reason; without them it never computes them.
+    #[test]
+    fn open_world_bounds_decide_and_explain() {
+        let mut m =
+            crate::testutil::OwnedModel::random(&crate::testutil::Spec::mnist(10, Encoding::I8), 6);
+        let image: std::vec::Vec<u8> = (0..784).map(|i| ((i * 37) % 256) as u8).collect();
+        let plain_blob = m.blob();
+        let plain = Model::from_bytes(&plain_blob).unwrap();
+        let (mut a, mut q) = scratch_bufs(&plain);
+        let mut recon = std::vec![0.0f32; 784];
+        let scores = plain
+            .image_scores(&image[..], &mut Scratch::new(&mut a, &mut q), &mut recon)
+            .unwrap();
+        let mut out = AnnotateOut::new();
+        plain
+            .annotate(&image[..], &[], &mut Scratch::new(&mut a, &mut q), &mut out)
+            .unwrap();
+        assert_eq!(out.image_scores(), None);
+        let plain_best = out.best();
+        for (bounds, reason) in [
+            ((f32::NEG_INFINITY, f32::NEG_INFINITY), None),
+            (
+                (scores.reconstruction + 1.0, f32::NEG_INFINITY),
+                Some(UnknownReason::Reconstruction),
+            ),
+            (
+                (f32::NEG_INFINITY, scores.ratio() + 1.0),
+                Some(UnknownReason::LikelihoodRatio),
+            ),
+        ] {
+            m.open_world = Some(crate::payload::OpenWorld {
+                reconstruction_low: bounds.0,
+                ratio_low: bounds.1,
+            });
+            let blob = m.blob();
+            let model = Model::from_bytes(&blob).unwrap();
+            assert_eq!(
+                model.scratch_len().f32s,
+                plain.scratch_len().f32s + 784,
+                "room for the reconstruction"
+            );
+            let (mut small_a, mut small_q) = scratch_bufs(&plain);
+            assert!(matches!(
+                model.annotate(
+                    &image[..],
+                    &[],
+                    &mut Scratch::new(&mut small_a, &mut small_q),
+                    &mut out
+                ),
+                Err(Error::ScratchTooSmall { .. })
+            ));
+            let (mut a, mut q) = scratch_bufs(&model);
+            let v = model
+                .annotate(&image[..], &[], &mut Scratch::new(&mut a, &mut q), &mut out)
+                .unwrap();
+            let got = out.image_scores().unwrap();
+            assert_eq!(
+                got.reconstruction.to_bits(),
+                scores.reconstruction.to_bits()
+            );
+            assert_eq!(got.generic.to_bits(), scores.generic.to_bits());
+            assert_eq!(out.unknown_reason(), reason);
+            assert_eq!(out.best(), plain_best);
+            match reason {
+                None => assert!(matches!(v, Verdict::Label(_))),
+                Some(_) => assert!(matches!(v, Verdict::Unknown { .. })),
+            }
+        }
+        // Bounds that cannot be met are refused when the blob is read.
+        m.open_world = Some(crate::payload::OpenWorld {
+            reconstruction_low: f32::NAN,
+            ratio_low: 0.0,
+        });
+        let bad = crate::testutil::to_blob_unchecked(&m.payload());
+        assert_eq!(
+            Model::from_bytes(&bad).unwrap_err(),
+            Error::InvalidOpenWorld {
+                which: "reconstruction_low"
+            }
+        );
     }
 
     /// In the identity model `mu_x = x` and the labels are one-hot means with unit variance,

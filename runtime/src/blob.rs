@@ -13,13 +13,16 @@
 //! blob into a caller buffer; [`decode`] checks the envelope and decodes the payload without
 //! judging its contents; [`crate::Model::from_bytes`] does both checks. See `FORMAT.md`.
 
-use crate::payload::Payload;
+use crate::payload::{Payload, PayloadV1};
 use crate::{Error, Model};
 
 /// The first four bytes of every blob.
 pub const MAGIC: [u8; 4] = *b"PSE\0";
-/// The format version this runtime writes and the only one it reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The format version this runtime writes; it reads this one and every older one
+/// ([`OLDEST_VERSION`]..=`FORMAT_VERSION`).
+pub const FORMAT_VERSION: u16 = 2;
+/// The oldest format version this runtime reads.
+pub const OLDEST_VERSION: u16 = 1;
 /// Length of the header in bytes.
 pub const HEADER_LEN: usize = 14;
 
@@ -52,7 +55,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, Error> {
         return Err(Error::BadMagic);
     }
     let version = u16::from_le_bytes([v0, v1]);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(Error::UnsupportedVersion {
             found: version,
             supported: FORMAT_VERSION,
@@ -90,7 +93,12 @@ pub fn decode(bytes: &[u8]) -> Result<Payload<'_>, Error> {
             computed,
         });
     }
-    let (p, rest) = postcard::take_from_bytes::<Payload<'_>>(payload).map_err(|_| Error::Decode)?;
+    let (p, rest) = if header.version == 1 {
+        postcard::take_from_bytes::<PayloadV1<'_>>(payload).map(|(p, rest)| (p.into(), rest))
+    } else {
+        postcard::take_from_bytes::<Payload<'_>>(payload)
+    }
+    .map_err(|_| Error::Decode)?;
     if !rest.is_empty() {
         return Err(Error::TrailingPayload { unread: rest.len() });
     }
@@ -214,7 +222,7 @@ mod tests {
         let m = OwnedModel::random(&Spec::tiny(Encoding::F32), 1);
         let blob = to_blob(&m.payload());
         assert_eq!(&blob[..4], b"PSE\0");
-        assert_eq!(&blob[4..6], &[1, 0]);
+        assert_eq!(&blob[4..6], &[2, 0]);
         let len = u32::from_le_bytes(blob[6..10].try_into().unwrap()) as usize;
         assert_eq!(len, blob.len() - HEADER_LEN);
         let crc = u32::from_le_bytes(blob[10..14].try_into().unwrap());
@@ -224,11 +232,26 @@ mod tests {
         assert_eq!(
             read_header(&blob).unwrap(),
             Header {
-                version: 1,
+                version: 2,
                 payload_len: len as u32,
                 crc
             }
         );
+    }
+
+    /// A version-1 blob (the payload without the open-world field) decodes to the same
+    /// payload with no open-world section; the same bytes labelled version 2 are refused.
+    #[test]
+    fn version_1_blobs_still_load() {
+        let m = OwnedModel::random(&Spec::tiny(Encoding::I8), 4);
+        let v2 = to_blob(&m.payload());
+        // Version 2 ends with the `None` of the open-world field: drop it, relabel as v1.
+        assert_eq!(v2.last(), Some(&0));
+        let v1 = crate::testutil::envelope_version(1, &v2[HEADER_LEN..v2.len() - 1]);
+        assert_eq!(decode(&v1).unwrap(), m.payload());
+        assert!(Model::from_bytes(&v1).is_ok());
+        let relabelled = crate::testutil::envelope_version(2, &v2[HEADER_LEN..v2.len() - 1]);
+        assert_eq!(decode(&relabelled), Err(Error::Decode));
     }
 
     #[test]
@@ -248,6 +271,7 @@ mod tests {
             mu: p.encoder.mu,
             logvar: p.encoder.logvar,
             decoder: &decoder,
+            open_world: None,
         };
         let mut x = vec![0u8; 1 << 16];
         let mut y = vec![0u8; 1 << 16];

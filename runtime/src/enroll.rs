@@ -25,8 +25,9 @@
 //! var = max(floor, (n v + w p) / (n + w))        v = the estimate above
 //! ```
 
+use crate::image::Image;
 use crate::labels::LabelGaussian;
-use crate::model::{Image, Scratch};
+use crate::model::Scratch;
 use crate::{Error, MAX_LATENT, Model};
 
 /// Default variance floor for [`Enroller::finish`]: `1e-3` (the latent prior is `N(0, 1)`).

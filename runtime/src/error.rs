@@ -86,7 +86,8 @@ pub enum Error {
     UnsupportedVersion {
         /// Version in the blob.
         found: u16,
-        /// The version this runtime reads ([`crate::blob::FORMAT_VERSION`]).
+        /// The newest version this runtime reads ([`crate::blob::FORMAT_VERSION`]; it reads
+        /// every version from [`crate::blob::OLDEST_VERSION`] on).
         supported: u16,
     },
     /// The blob is shorter than its header, or than the payload length it declares.
@@ -196,6 +197,11 @@ pub enum Error {
     },
     /// The unknown-label threshold is NaN.
     InvalidThreshold,
+    /// An open-world bound is NaN or `+inf` (`which` names it).
+    InvalidOpenWorld {
+        /// `"reconstruction_low"` or `"ratio_low"`.
+        which: &'static str,
+    },
 
     // ---- inputs to operations ----
     /// An input slice has the wrong length.
@@ -275,7 +281,8 @@ impl fmt::Display for Error {
             Error::BadMagic => write!(f, "not a pse blob (bad magic)"),
             Error::UnsupportedVersion { found, supported } => write!(
                 f,
-                "blob format version {found} is not supported (this runtime reads version {supported})"
+                "blob format version {found} is not supported (this runtime reads versions {} to {supported})",
+                crate::blob::OLDEST_VERSION
             ),
             Error::Truncated { needed, got } => {
                 write!(f, "blob truncated: needs {needed} bytes, has {got}")
@@ -337,6 +344,9 @@ impl fmt::Display for Error {
                 "label {label}: stored 1/var or log-normaliser differ from its logvar's"
             ),
             Error::InvalidThreshold => write!(f, "unknown-label threshold is NaN"),
+            Error::InvalidOpenWorld { which } => {
+                write!(f, "open-world bound {which} is NaN or +inf")
+            }
             Error::WrongInputLength { expected, got } => {
                 write!(f, "input has length {got}, expected {expected}")
             }
@@ -444,6 +454,7 @@ mod tests {
             },
             Error::LabelConstantsMismatch { label: 1 },
             Error::InvalidThreshold,
+            Error::InvalidOpenWorld { which: "ratio_low" },
             Error::WrongInputLength {
                 expected: 784,
                 got: 3,

@@ -74,6 +74,7 @@
 //!         logvar: layer(Weights::F32(&zero_f32), Activation::Identity),
 //!     },
 //!     decoder: Chain::new(&[layer(Weights::from_parts(enc, &eye_q, &eye_scales), Activation::Sigmoid)]),
+//!     open_world: None,
 //! };
 //! let mut blob_bytes = vec![0u8; blob::encoded_len(&payload).unwrap()];
 //! blob::encode(&payload, &mut blob_bytes).unwrap();
@@ -116,9 +117,11 @@ pub mod enroll;
 pub mod error;
 pub mod gaussian;
 pub mod generate;
+pub mod image;
 mod kernel;
 pub mod labels;
 pub mod model;
+pub mod openworld;
 pub mod payload;
 pub mod quant;
 pub mod reference;
@@ -138,8 +141,9 @@ pub use annotate::{AnnotateOut, Verdict};
 pub use enroll::{Enroller, LabelTable};
 pub use error::Error;
 pub use generate::Sample;
+pub use image::Image;
 pub use labels::LabelGaussian;
-pub use model::{Image, Model, Scratch, ScratchLen};
+pub use model::{Model, Scratch, ScratchLen};
 
 /// Largest latent size `d`.
 pub const MAX_LATENT: usize = 64;

@@ -6,66 +6,20 @@
 //! operation can only fail on its own arguments (lengths, scratch size, label index).
 
 use crate::dense::{run_chain, run_chain_from_a};
+use crate::image::Image;
 use crate::labels::LabelGaussian;
+use crate::openworld::{self, ImageScores};
 use crate::payload::{ModelKind, Payload};
 use crate::validate::validate;
 use crate::{Error, blob};
-
-/// An image: `f32` pixels in `[0, 1]`, or bytes, converted as `byte as f32 / 255.0`.
-/// Row-major, `width * height` values, like the IDX files.
-#[derive(Clone, Copy, Debug)]
-pub enum Image<'x> {
-    /// Pixels in `[0, 1]`.
-    F32(&'x [f32]),
-    /// Pixel bytes `0..=255`.
-    U8(&'x [u8]),
-}
-
-impl<'x> From<&'x [f32]> for Image<'x> {
-    fn from(x: &'x [f32]) -> Self {
-        Image::F32(x)
-    }
-}
-
-impl<'x> From<&'x [u8]> for Image<'x> {
-    fn from(x: &'x [u8]) -> Self {
-        Image::U8(x)
-    }
-}
-
-impl<'x, const N: usize> From<&'x [f32; N]> for Image<'x> {
-    fn from(x: &'x [f32; N]) -> Self {
-        Image::F32(x)
-    }
-}
-
-impl<'x, const N: usize> From<&'x [u8; N]> for Image<'x> {
-    fn from(x: &'x [u8; N]) -> Self {
-        Image::U8(x)
-    }
-}
-
-impl Image<'_> {
-    /// Number of pixels.
-    pub const fn len(&self) -> usize {
-        match self {
-            Image::F32(x) => x.len(),
-            Image::U8(x) => x.len(),
-        }
-    }
-
-    /// Whether there are no pixels.
-    pub const fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
 
 /// Scratch sizes a model needs ([`Model::scratch_len`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScratchLen {
     /// `f32` elements: `2 * widest hidden layer` (two ping-pong activation buffers), plus
     /// `pixels` (room for a byte image converted to `f32`) unless the encoder's first layer
-    /// is int8, which quantises a byte image straight from its bytes.
+    /// is int8, which quantises a byte image straight from its bytes, plus `pixels` more
+    /// when the blob has an open-world section (annotation then decodes `mu_x`).
     pub f32s: usize,
     /// `i8` elements: `2 * w + 24` for the widest input `w` of an int8 layer (0 when there is
     /// none) — room for the quantised input in the layout the int8 kernels read.
@@ -100,6 +54,9 @@ pub struct Model<'a> {
     quant: usize,
     labels: usize,
     word_dim: Option<usize>,
+    /// `f32`s of scratch for annotation's reconstruction: `pixels` with an open-world
+    /// section, else 0.
+    recon_buf: usize,
 }
 
 impl<'a> Model<'a> {
@@ -128,6 +85,7 @@ impl<'a> Model<'a> {
             quant: s.quant,
             labels: s.labels,
             word_dim: s.word_dim,
+            recon_buf: if p.open_world.is_some() { s.pixels } else { 0 },
         })
     }
 
@@ -202,16 +160,31 @@ impl<'a> Model<'a> {
         self.word_dim
     }
 
+    /// The open-world bounds, when the blob carries them (format version 2).
+    pub const fn open_world(&self) -> Option<crate::payload::OpenWorld> {
+        self.payload.open_world
+    }
+
     /// The scratch every operation of this model needs.
     pub const fn scratch_len(&self) -> ScratchLen {
         ScratchLen {
-            f32s: self.image_buf.saturating_add(self.hidden.saturating_mul(2)),
+            f32s: self.base_f32s().saturating_add(self.recon_buf),
             i8s: crate::kernel::quant_len(self.quant),
         }
     }
 
+    /// `f32`s of scratch the encoder and decoder use (everything but annotation's
+    /// reconstruction buffer, which sits after them).
+    pub(crate) const fn base_f32s(&self) -> usize {
+        self.image_buf.saturating_add(self.hidden.saturating_mul(2))
+    }
+
+    /// Checks the scratch the encoder and decoder need (annotation checks its own extra).
     pub(crate) fn check_scratch(&self, scratch: &Scratch<'_>) -> Result<(), Error> {
-        let need = self.scratch_len();
+        let need = ScratchLen {
+            f32s: self.base_f32s(),
+            ..self.scratch_len()
+        };
         if scratch.act.len() < need.f32s {
             return Err(Error::ScratchTooSmall {
                 needed: need.f32s,
@@ -305,6 +278,38 @@ impl<'a> Model<'a> {
             enc.logvar.apply(h, lv, quant);
         }
         Ok(())
+    }
+
+    /// The open-world scores of `image` ([`crate::openworld`]): encodes it, decodes `mu_x`
+    /// into `recon` (`width * height` long, caller-owned; it holds the reconstruction
+    /// afterwards) and scores the image against it and against the generic model. Works on
+    /// every blob (the exporter calibrates the bounds with it).
+    pub fn image_scores<'x>(
+        &self,
+        image: impl Into<Image<'x>>,
+        scratch: &mut Scratch<'_>,
+        recon: &mut [f32],
+    ) -> Result<ImageScores, Error> {
+        let image = image.into();
+        let mut mu = [0.0f32; crate::MAX_LATENT];
+        let mu = mu.get_mut(..self.d).unwrap_or_default();
+        self.encode_impl(image, scratch, mu, None)?;
+        self.scores_of(image, mu, scratch, recon)
+    }
+
+    /// The open-world scores of `image` whose `mu_x` is `mu`, decoding into `recon`.
+    pub(crate) fn scores_of(
+        &self,
+        image: Image<'_>,
+        mu: &[f32],
+        scratch: &mut Scratch<'_>,
+        recon: &mut [f32],
+    ) -> Result<ImageScores, Error> {
+        self.decode(mu, scratch, recon)?;
+        Ok(ImageScores {
+            reconstruction: openworld::reconstruction_log_likelihood(&image, recon),
+            generic: openworld::generic_log_likelihood(&image, self.image_size().0),
+        })
     }
 
     /// `p(x|z)`: decodes the latent point `z` (`d` long) into pixel probabilities in

@@ -294,4 +294,53 @@ pub struct Payload<'a> {
     /// The decoder, from `d` inputs to `width * height` sigmoid outputs.
     #[serde(borrow)]
     pub decoder: Chain<'a>,
+    /// The calibrated bounds of the open-world verdict (format version 2; `None` in blobs of
+    /// version 1, and when the exporter had no held-out images): see [`crate::openworld`].
+    pub open_world: Option<OpenWorld>,
+}
+
+/// Lower bounds of an image's scores below which annotation answers "unknown" (each
+/// `f32::NEG_INFINITY` to disable it; NaN and `+inf` are refused), calibrated on held-out
+/// images: see [`crate::openworld`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpenWorld {
+    /// Bound on the reconstruction log-likelihood `R` (nats).
+    pub reconstruction_low: f32,
+    /// Bound on the likelihood ratio `R − G` against the generic neighbour model (nats).
+    pub ratio_low: f32,
+}
+
+/// [`Payload`] as format version 1 stored it: without [`Payload::open_world`].
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+pub(crate) struct PayloadV1<'a> {
+    kind: ModelKind,
+    latent_dim: u32,
+    image_width: u32,
+    image_height: u32,
+    unknown_threshold: f32,
+    #[serde(borrow)]
+    labels: Labels<'a>,
+    #[serde(borrow)]
+    label_encoder: Option<LabelEncoder<'a>>,
+    #[serde(borrow)]
+    encoder: Encoder<'a>,
+    #[serde(borrow)]
+    decoder: Chain<'a>,
+}
+
+impl<'a> From<PayloadV1<'a>> for Payload<'a> {
+    fn from(p: PayloadV1<'a>) -> Payload<'a> {
+        Payload {
+            kind: p.kind,
+            latent_dim: p.latent_dim,
+            image_width: p.image_width,
+            image_height: p.image_height,
+            unknown_threshold: p.unknown_threshold,
+            labels: p.labels,
+            label_encoder: p.label_encoder,
+            encoder: p.encoder,
+            decoder: p.decoder,
+            open_world: None,
+        }
+    }
 }

@@ -141,6 +141,7 @@ pub struct OwnedModel {
     pub width: usize,
     pub height: usize,
     pub threshold: f32,
+    pub open_world: Option<crate::payload::OpenWorld>,
     pub trunk: Vec<OwnedLayer>,
     pub mu: OwnedLayer,
     pub logvar: OwnedLayer,
@@ -212,6 +213,7 @@ impl OwnedModel {
             width: spec.width,
             height: spec.height,
             threshold: f32::NEG_INFINITY,
+            open_world: None,
             trunk,
             mu,
             logvar,
@@ -264,6 +266,7 @@ impl OwnedModel {
             image_width: self.width as u32,
             image_height: self.height as u32,
             unknown_threshold: self.threshold,
+            open_world: self.open_world,
             labels: Labels {
                 count: self.count as u32,
                 names: &self.names,
@@ -323,13 +326,19 @@ pub struct WirePayload<'a> {
     pub mu: Layer<'a>,
     pub logvar: Layer<'a>,
     pub decoder: &'a [Layer<'a>],
+    pub open_world: Option<crate::payload::OpenWorld>,
 }
 
-/// Wraps raw payload bytes in a correct header.
+/// Wraps raw payload bytes in a correct header of the current version.
 pub fn envelope(payload: &[u8]) -> Vec<u8> {
+    envelope_version(blob::FORMAT_VERSION, payload)
+}
+
+/// Wraps raw payload bytes in a correct header claiming format `version`.
+pub fn envelope_version(version: u16, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(blob::HEADER_LEN + payload.len());
     out.extend_from_slice(&blob::MAGIC);
-    out.extend_from_slice(&blob::FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&blob::crc32(payload).to_le_bytes());
     out.extend_from_slice(payload);
@@ -410,6 +419,7 @@ pub fn identity_model(enc: Encoding) -> OwnedModel {
         width: 2,
         height: 2,
         threshold: f32::NEG_INFINITY,
+        open_world: None,
         trunk,
         mu,
         logvar,

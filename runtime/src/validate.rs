@@ -187,6 +187,16 @@ pub(crate) fn validate(p: &Payload<'_>) -> Result<Shape, Error> {
     if p.unknown_threshold.is_nan() {
         return Err(Error::InvalidThreshold);
     }
+    if let Some(ow) = &p.open_world {
+        for (which, v) in [
+            ("reconstruction_low", ow.reconstruction_low),
+            ("ratio_low", ow.ratio_low),
+        ] {
+            if v.is_nan() || v == f32::INFINITY {
+                return Err(Error::InvalidOpenWorld { which });
+            }
+        }
+    }
     let mut sizes = Sizes {
         hidden: 0,
         quant: 0,
@@ -307,12 +317,20 @@ mod tests {
         b[0] = b'X';
         assert_eq!(err(&b), Error::BadMagic);
         let mut b = good.clone();
-        b[4] = 2;
+        b[4] = 3;
         assert_eq!(
             err(&b),
             Error::UnsupportedVersion {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
+            }
+        );
+        b[4] = 0;
+        assert_eq!(
+            err(&b),
+            Error::UnsupportedVersion {
+                found: 0,
+                supported: 2
             }
         );
         let mut b = good.clone();
@@ -544,6 +562,7 @@ mod tests {
             mu: p.encoder.mu,
             logvar: p.encoder.logvar,
             decoder: &decoder,
+            open_world: None,
         };
         let mut buf = vec![0u8; 1 << 16];
         let len = postcard::to_slice(&wire, &mut buf).unwrap().len();

@@ -191,6 +191,11 @@ fn f32_blob_matches_the_float_model_and_exports_are_reproducible() {
         train::label_table(&ck.config, &fx.data).unwrap().view(),
     )
     .unwrap();
+    // The blob carries open-world bounds calibrated on the held-out images.
+    let ow = model.open_world().expect("calibrated open-world bounds");
+    assert!(ow.reconstruction_low.is_finite() && ow.ratio_low.is_finite());
+    let mut exported = exported;
+    exported.open_world = Some(ow);
     assert_eq!(exported.blob(model.unknown_threshold()).unwrap(), bytes);
 
     // f16 and i8 load and annotate the (easy) synthetic test set like f32.
@@ -220,11 +225,25 @@ fn f32_blob_matches_the_float_model_and_exports_are_reproducible() {
     assert_eq!(card["training"]["steps"], 30);
     assert_eq!(card["runtime_test"]["images"], 100);
     assert_eq!(card["unknown_threshold"]["held_out_images"], 50);
-    assert_eq!(card["unknown_threshold"]["percentile"], 0.5);
+    // The default 0.5 % is shared by the verdict's three tests, a third each.
+    assert_eq!(card["unknown_threshold"]["percentile"], 0.5 / 3.0);
+    assert_eq!(card["open_world"]["percentile"], 0.5 / 3.0);
+    assert_eq!(card["open_world"]["held_out_images"], 50);
     let i8_model = Model::from_bytes(&i8_bytes).unwrap();
     assert_eq!(
         card["unknown_threshold"]["threshold"].as_f64().unwrap() as f32,
         i8_model.unknown_threshold()
+    );
+    let ow = i8_model.open_world().unwrap();
+    assert_eq!(
+        card["open_world"]["bounds"]["ratio_low"].as_f64().unwrap() as f32,
+        ow.ratio_low
+    );
+    assert_eq!(
+        card["open_world"]["bounds"]["reconstruction_low"]
+            .as_f64()
+            .unwrap() as f32,
+        ow.reconstruction_low
     );
     assert!(card["float_metrics"].is_null(), "the run was not evaluated");
 
@@ -343,7 +362,7 @@ fn annotate_and_generate_commands() {
     // The PNG and the same image inside the IDX file get the same line (bar the name).
     let tail = |l: &str| l.split_once('\t').unwrap().1.to_string();
     assert_eq!(tail(lines[0]), tail(lines[4]));
-    // The verdicts are the runtime's: the blob's labels, or "unknown (nearest: X)".
+    // The verdicts are the runtime's: the blob's labels, or "unknown (nearest: X; why)".
     let m = Model::from_bytes(&std::fs::read(&model).unwrap())
         .unwrap()
         .label_count();
@@ -352,7 +371,8 @@ fn annotate_and_generate_commands() {
         let v = l.split('\t').nth(1).unwrap();
         let name = v
             .strip_prefix("unknown (nearest: ")
-            .and_then(|r| r.strip_suffix(')'))
+            .and_then(|r| r.split_once(';'))
+            .map(|(n, _)| n)
             .unwrap_or(v);
         assert!(Dataset::Mnist.label_names().contains(&name), "{l}");
     }

@@ -389,7 +389,8 @@ pub fn run_annotate(a: AnnotateArgs) -> Result<(), Box<dyn Error>> {
             let (what, image) = f.image(i).ok_or("image index out of range")?;
             let ann = host::annotate(&model, &mut pad, image)?;
             let verdict = if ann.unknown {
-                format!("unknown (nearest: {})", name(ann.best))
+                let why = ann.reason.map(host::reason_name).unwrap_or("no label");
+                format!("unknown (nearest: {}; {why})", name(ann.best))
             } else {
                 name(ann.best)
             };
@@ -467,13 +468,20 @@ pub fn run_enroll(a: EnrollArgs) -> Result<(), Box<dyn Error>> {
         .into());
     }
     let files = InputFile::read_all(&a.images, model.image_size())?;
-    let images = files
+    let images: Vec<_> = files
         .iter()
-        .flat_map(|f| (0..f.len()).filter_map(move |i| f.image(i).map(|(_, im)| im)));
+        .flat_map(|f| (0..f.len()).filter_map(move |i| f.image(i).map(|(_, im)| im)))
+        .collect();
     let mut pad = Scratchpad::for_model(&model);
     let count: usize = files.iter().map(InputFile::len).sum();
-    let label = enroll::enroll(&model, &mut pad, images, a.estimate.estimate()?)?;
-    let bytes = enroll::with_label(&blob.bytes, &a.label, &label)?;
+    let label = enroll::enroll(
+        &model,
+        &mut pad,
+        images.iter().copied(),
+        a.estimate.estimate()?,
+    )?;
+    // The enrollment images pass the open-world verdict of the grown blob.
+    let bytes = enroll::admitting(&enroll::with_label(&blob.bytes, &a.label, &label)?, &images)?;
     write_atomic(&a.out, &bytes).map_err(|e| format!("{}: {e}", a.out.display()))?;
     let var: Vec<f32> = label.logvar().iter().map(|v| v.exp()).collect();
     let (lo, hi) = var

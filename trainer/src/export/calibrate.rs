@@ -14,6 +14,7 @@
 use crate::export::host::{self, Scratchpad};
 use ndarray::ArrayView2;
 use pse_runtime::Model;
+use pse_runtime::payload::OpenWorld;
 use serde::{Deserialize, Serialize};
 
 /// The default percentile of held-out best log-likelihoods used as the threshold.
@@ -77,6 +78,97 @@ pub fn calibrate(
              held-out training images, computed with this blob through pse-runtime"
         ),
     })
+}
+
+/// The open-world bounds ([`pse_runtime::openworld`]) and how they were obtained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenWorldCalibration {
+    /// The bounds stored in the blob.
+    #[serde(with = "bounds")]
+    pub bounds: OpenWorld,
+    /// The percentile `p` used for each bound.
+    pub percentile: f64,
+    /// Held-out images scored.
+    pub held_out_images: usize,
+    /// Held-out images below the reconstruction bound.
+    pub held_out_below_reconstruction: usize,
+    /// Held-out images below the likelihood-ratio bound.
+    pub held_out_below_ratio: usize,
+    /// The median held-out reconstruction log-likelihood `R`, for scale.
+    pub held_out_median_reconstruction: f32,
+    /// The median held-out likelihood ratio `R − G`, for scale.
+    pub held_out_median_ratio: f32,
+    /// The rule, in words (copied into the model card).
+    pub rule: String,
+}
+
+/// `OpenWorld` as two named numbers in JSON.
+mod bounds {
+    use pse_runtime::payload::OpenWorld;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Named {
+        reconstruction_low: f32,
+        ratio_low: f32,
+    }
+
+    pub fn serialize<S: Serializer>(b: &OpenWorld, s: S) -> Result<S::Ok, S::Error> {
+        Named {
+            reconstruction_low: b.reconstruction_low,
+            ratio_low: b.ratio_low,
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OpenWorld, D::Error> {
+        let n = Named::deserialize(d)?;
+        Ok(OpenWorld {
+            reconstruction_low: n.reconstruction_low,
+            ratio_low: n.ratio_low,
+        })
+    }
+}
+
+/// Scores every held-out row of `x` with `model`'s open-world scores and puts each bound at
+/// percentile `p` (the rule of [`percentile_threshold`]); `None` with no held-out images.
+pub fn calibrate_open_world(
+    model: &Model<'_>,
+    x: ArrayView2<f32>,
+    p: f64,
+) -> Result<Option<OpenWorldCalibration>, Box<dyn std::error::Error>> {
+    if !(0.0..100.0).contains(&p) {
+        return Err(format!("percentile {p} is outside 0..100").into());
+    }
+    if x.nrows() == 0 {
+        return Ok(None);
+    }
+    let mut pad = Scratchpad::for_model(model);
+    let scores = host::image_scores_rows(model, &mut pad, x)?;
+    let recon: Vec<f32> = scores.iter().map(|s| s.reconstruction).collect();
+    let ratio: Vec<f32> = scores.iter().map(|s| s.ratio()).collect();
+    let bounds = OpenWorld {
+        reconstruction_low: percentile_threshold(&recon, p),
+        ratio_low: percentile_threshold(&ratio, p),
+    };
+    Ok(Some(OpenWorldCalibration {
+        bounds,
+        percentile: p,
+        held_out_images: scores.len(),
+        held_out_below_reconstruction: recon
+            .iter()
+            .filter(|&&r| r < bounds.reconstruction_low)
+            .count(),
+        held_out_below_ratio: ratio.iter().filter(|&&r| r < bounds.ratio_low).count(),
+        held_out_median_reconstruction: percentile_threshold(&recon, 50.0),
+        held_out_median_ratio: percentile_threshold(&ratio, 50.0),
+        rule: format!(
+            "unknown also when the image's log-likelihood under its own reconstruction R, or \
+             the likelihood ratio R - G against the generic neighbour model, is below the \
+             {p}th percentile (nearest rank, lower side) of the same score over the run's \
+             held-out training images, computed with this blob through pse-runtime"
+        ),
+    }))
 }
 
 #[cfg(test)]

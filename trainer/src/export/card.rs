@@ -3,7 +3,7 @@
 //! file the card describes (size and SHA-256).
 
 use crate::data::Dataset;
-use crate::export::calibrate::Calibration;
+use crate::export::calibrate::{Calibration, OpenWorldCalibration};
 use crate::export::host::Score;
 use crate::export::precision::{Precision, WeightEncoding, image_size};
 use crate::train::checkpoint::{Checkpoint, LabelKind};
@@ -122,6 +122,9 @@ pub struct ModelCard {
     pub runtime_test: Score,
     /// The unknown threshold and its calibration.
     pub unknown_threshold: Calibration,
+    /// The open-world bounds and their calibration (absent in cards of format-1 blobs).
+    #[serde(default)]
+    pub open_world: Option<OpenWorldCalibration>,
     /// The program that wrote the blob.
     pub exported_by: String,
 }
@@ -140,6 +143,7 @@ impl ModelCard {
         float_metrics: Option<FloatMetrics>,
         runtime_test: Score,
         unknown_threshold: Calibration,
+        open_world: Option<OpenWorldCalibration>,
     ) -> ModelCard {
         let cfg = &ck.config;
         let (w, h) = image_size(cfg.arch.pixels);
@@ -175,6 +179,7 @@ impl ModelCard {
             float_metrics,
             runtime_test,
             unknown_threshold,
+            open_world,
             exported_by: format!("pse-trainer {}", env!("CARGO_PKG_VERSION")),
         }
     }

@@ -3,6 +3,7 @@
 //! labelled test set, and naming labels on the command line.
 
 use ndarray::ArrayView2;
+use pse_runtime::openworld::{ImageScores, UnknownReason};
 use pse_runtime::{AnnotateOut, Image, Model, Scratch, Verdict};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -105,6 +106,33 @@ pub struct Annotation {
     pub log_likelihood: f32,
     /// The best label's posterior probability (uniform label prior).
     pub posterior: f32,
+    /// Why the verdict is "unknown" (`None` for a label).
+    pub reason: Option<UnknownReason>,
+}
+
+/// How a table or a line names an [`UnknownReason`].
+pub fn reason_name(r: UnknownReason) -> &'static str {
+    match r {
+        UnknownReason::LatentLikelihood => "latent likelihood",
+        UnknownReason::Reconstruction => "reconstruction",
+        UnknownReason::LikelihoodRatio => "likelihood ratio",
+    }
+}
+
+/// The open-world scores of every row of `x` (pixels in `[0, 1]`), computed by the runtime.
+pub fn image_scores_rows(
+    model: &Model<'_>,
+    pad: &mut Scratchpad,
+    x: ArrayView2<f32>,
+) -> Result<Vec<ImageScores>, pse_runtime::Error> {
+    let mut recon = vec![0.0f32; model.pixels()];
+    x.rows()
+        .into_iter()
+        .map(|r| {
+            let row: Vec<f32> = r.to_vec();
+            model.image_scores(row.as_slice(), &mut pad.scratch(), &mut recon)
+        })
+        .collect()
 }
 
 /// Annotates one image with the runtime.
@@ -122,6 +150,7 @@ pub fn annotate<'x>(
         unknown: matches!(verdict, Verdict::Unknown { .. }),
         log_likelihood: at(out.log_likelihoods()),
         posterior: at(out.posteriors()),
+        reason: out.unknown_reason(),
     })
 }
 

@@ -36,7 +36,8 @@ use crate::train::checkpoint::{Checkpoint, LabelKind};
 use crate::train::label_table;
 use ndarray::ArrayView2;
 use pse_runtime::payload::{
-    Activation, Chain, Encoder, Encoding, LabelEncoder, Labels, Layer, ModelKind, Payload, Weights,
+    Activation, Chain, Encoder, Encoding, LabelEncoder, Labels, Layer, ModelKind, OpenWorld,
+    Payload, Weights,
 };
 use pse_runtime::{Model, blob, labels, quant};
 use std::fmt;
@@ -172,6 +173,8 @@ pub struct Exported {
     /// The label encoder's `mu` and `logvar` layers (`f32`), for word-vector models: the
     /// device can then place any word vector in the latent space.
     pub label_encoder: Option<(OwnedLayer, OwnedLayer)>,
+    /// The open-world bounds written into the blob (`None` until calibrated).
+    pub open_world: Option<OpenWorld>,
 }
 
 impl Exported {
@@ -288,6 +291,7 @@ impl Exported {
             logvar,
             decoder,
             label_encoder,
+            open_world: None,
         })
     }
 
@@ -356,6 +360,7 @@ impl Exported {
                 logvar: self.logvar.layer(),
             },
             decoder: Chain::new(&decoder),
+            open_world: self.open_world,
         }
     }
 
@@ -478,10 +483,21 @@ pub fn export_run(
         .filter(|&i| kept[holdout.y[i] as usize])
         .collect();
     let holdout_x = holdout.x.select(ndarray::Axis(0), &rows);
-    let calibration = {
+    // The percentile is shared by the three tests of the verdict (latent likelihood,
+    // reconstruction, likelihood ratio), a third each: together they flag at most that
+    // share of the held-out images.
+    if !(0.0..100.0).contains(&opts.percentile) {
+        return Err(format!("percentile {} is outside 0..100", opts.percentile).into());
+    }
+    let each = opts.percentile / 3.0;
+    let (calibration, open_world) = {
         let model = exported.model(f32::NEG_INFINITY)?;
-        calibrate::calibrate(&model, holdout_x.view(), opts.percentile)?
+        (
+            calibrate::calibrate(&model, holdout_x.view(), each)?,
+            calibrate::calibrate_open_world(&model, holdout_x.view(), each)?,
+        )
     };
+    exported.open_world = open_world.as_ref().map(|c| c.bounds);
     let bytes = exported.blob(calibration.threshold)?;
 
     // Measure the blob exactly as written, through `from_bytes`.
@@ -502,6 +518,7 @@ pub fn export_run(
         float,
         score,
         calibration,
+        open_world,
     );
     let card_path = card::card_path(&opts.out);
     let json = serde_json::to_vec_pretty(&card)?;
