@@ -56,6 +56,10 @@ enum Command {
     /// Measure a blob on a test set through pse-runtime: annotation accuracy and the share
     /// of images it calls unknown.
     Score(host_commands::ScoreArgs),
+    /// Measure a blob's "unknown" verdict on out-of-distribution images (noise, blank,
+    /// saturated, inverted digits, the other dataset) against its own test set: the share
+    /// flagged and the AUROC of each score.
+    Ood(host_commands::OodArgs),
     /// Annotate PNG or IDX images with a blob through pse-runtime: one line per image
     /// (file[#index], label or "unknown (nearest: X)", posterior of the best label).
     Annotate(host_commands::AnnotateArgs),
@@ -768,6 +772,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => run_bench(a),
         Command::Export(a) => host_commands::run_export(a),
         Command::Score(a) => host_commands::run_score(a),
+        Command::Ood(a) => host_commands::run_ood(a),
         Command::Annotate(a) => host_commands::run_annotate(a),
         Command::Generate(a) => host_commands::run_generate(a),
         Command::Enroll(a) => host_commands::run_enroll(a),

@@ -22,6 +22,7 @@ pub mod enroll;
 pub mod host;
 #[cfg(feature = "onnx")]
 pub mod onnx;
+pub mod ood;
 pub mod precision;
 
 use crate::atomic::write_atomic;
