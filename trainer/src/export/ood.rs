@@ -59,7 +59,8 @@ pub fn score_rows(
                 latent,
                 reconstruction: s.reconstruction,
                 ratio: s.ratio(),
-                unknown_latent: !(latent >= model.unknown_threshold()),
+                // NaN (no label) counts as unknown.
+                unknown_latent: latent.is_nan() || latent < model.unknown_threshold(),
                 unknown: matches!(v, Verdict::Unknown { .. }),
             })
         })
@@ -117,12 +118,15 @@ pub struct Report {
     pub rows: Vec<Row>,
 }
 
+/// A named set of images, one per row.
+pub type NamedSet = (String, Array2<f32>);
+
 /// The out-of-distribution sets for a model of `dataset`, `count` images each.
 pub fn suite(
     data_dir: &Path,
     dataset: Dataset,
     count: usize,
-) -> Result<Vec<(String, Array2<f32>)>, Box<dyn std::error::Error>> {
+) -> Result<Vec<NamedSet>, Box<dyn std::error::Error>> {
     let pixels = data::PIXELS;
     let noise = |set: u64, f: &dyn Fn(&mut Rng) -> f32| {
         let mut rng = Rng::new(0, Stream::Eval, 0x00D0_0000 + set);
