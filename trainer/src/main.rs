@@ -60,6 +60,9 @@ enum Command {
     /// saturated, inverted digits, the other dataset) against its own test set: the share
     /// flagged and the AUROC of each score.
     Ood(host_commands::OodArgs),
+    /// Calibrate a blob's unknown threshold and open-world bounds on held-out images with
+    /// the blob itself, and write it as a format-2 blob (upgrades format-1 blobs).
+    Calibrate(host_commands::CalibrateArgs),
     /// Annotate PNG or IDX images with a blob through pse-runtime: one line per image
     /// (file[#index], label or "unknown (nearest: X)", posterior of the best label).
     Annotate(host_commands::AnnotateArgs),
@@ -773,6 +776,7 @@ fn main() -> ExitCode {
         Command::Export(a) => host_commands::run_export(a),
         Command::Score(a) => host_commands::run_score(a),
         Command::Ood(a) => host_commands::run_ood(a),
+        Command::Calibrate(a) => host_commands::run_calibrate(a),
         Command::Annotate(a) => host_commands::run_annotate(a),
         Command::Generate(a) => host_commands::run_generate(a),
         Command::Enroll(a) => host_commands::run_enroll(a),

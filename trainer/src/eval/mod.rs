@@ -1,4 +1,4 @@
-//! The paper's metrics (DESIGN §4), computed the same way for every model:
+//! The paper's metrics (its section 4), computed the same way for every model:
 //! reconstruction error, annotation accuracy and generation accuracy.
 
 pub mod compare;

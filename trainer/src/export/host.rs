@@ -181,7 +181,7 @@ pub fn annotate_rows(
 pub struct Score {
     /// Images annotated.
     pub images: usize,
-    /// Fraction whose best label is their true class (DESIGN §4's annotation accuracy:
+    /// Fraction whose best label is their true class (the paper's annotation accuracy:
     /// the threshold plays no part).
     pub annotation_accuracy: f64,
     /// Fraction whose verdict is their true class (an "unknown" verdict counts as wrong).

@@ -1,4 +1,4 @@
-//! The one matrix product every layer uses, on one thread (see `notes/matmul-cpu.md`:
+//! The one matrix product every layer uses, on one thread (measured with `pse-trainer bench`:
 //! the `gemm` crate reached ~89 GFLOP/s on the training shapes here, stride views free).
 
 use ndarray::{ArrayView2, ArrayViewMut2};
