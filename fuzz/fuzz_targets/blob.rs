@@ -78,6 +78,16 @@ fn exercise(model: &Model<'_>) {
         );
     }
     model.annotate(&floats[..], &[], &mut s, &mut out).unwrap();
+    let _ = (out.unknown_reason(), out.image_scores(), model.open_world());
+    // the open-world scores of the same image, on any blob
+    let mut recon = vec![0.0f32; n];
+    let scores = model.image_scores(&floats[..], &mut s, &mut recon).unwrap();
+    if let Some(inside) = out.image_scores() {
+        assert_eq!(
+            inside.reconstruction.to_bits(),
+            scores.reconstruction.to_bits()
+        );
+    }
 
     // generate, interpolate, per label
     for l in 0..labels {
