@@ -25,6 +25,19 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "runtime for Cortex-M4F (no_std, thumbv7em-none-eabihf)"
 cargo build -p pse-runtime --no-default-features --target thumbv7em-none-eabihf
 
+step "pse-runtime as a dependency: docs (warnings are errors), the annotate example, the no_std example for Cortex-M4F, cargo package"
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p pse-runtime --no-deps
+out=$(cargo run -q -p pse-runtime --features std --example annotate -- \
+    models/mnist-pse-star-10d-i8.pse runtime/examples/data/seven.png runtime/examples/data/two.png)
+echo "$out"
+echo "$out" | grep -q "seven.png	seven" && echo "$out" | grep -q "two.png	two" \
+    || { echo "the annotate example got the committed digits wrong" >&2; exit 1; }
+(cd runtime/examples/no_std && cargo fmt --check \
+    && cargo clippy -q --release --target thumbv7em-none-eabihf -- -D warnings \
+    && cargo build -q --release --target thumbv7em-none-eabihf)
+cargo package -q -p pse-runtime --allow-dirty
+ls -l target/package/pse-runtime-*.crate
+
 step "QEMU for the firmware test (qemu-system-arm from bookworm-backports, arm-none-eabi-size)"
 scripts/install-qemu.sh
 

@@ -1,11 +1,13 @@
 //! `pse-runtime`: heap-free, panic-free inference for PSE / PSE* models.
 //!
-//! A model travels as a blob (`runtime/FORMAT.md`): a 14-byte header and a postcard payload
-//! whose weight arrays are borrowed straight from the blob. [`Model::from_bytes`] validates
+//! A model travels as a blob ([`format`], from `FORMAT.md`): a 14-byte header and a postcard
+//! payload whose weight arrays are borrowed straight from the blob. [`Model::from_bytes`] validates
 //! everything once; afterwards the operations can only fail on their own arguments:
 //!
 //! - [`Model::encode`] — `q(z|x)`: an image's `mu` and `logvar`;
-//! - [`Model::annotate`] — best label or "unknown", per-label log-likelihoods, posteriors;
+//! - [`Model::annotate`] — best label or "unknown" (the latent threshold and, with a format-2
+//!   blob, the open-world verdict of [`openworld`]), per-label log-likelihoods, posteriors;
+//! - [`Model::image_scores`] — the open-world scores of an image;
 //! - [`Model::generate`] — decode a label's mean or a seeded sample;
 //! - [`Model::interpolate`] — decode `(1 - t) mu_a + t mu_b`;
 //! - [`Model::generate_from_vector`] — decode from a word vector via the label encoder;
@@ -21,6 +23,30 @@
 //! x86-64 they switch at run time to AVX2 builds when the CPU has it, and on `thumbv7em`
 //! (Cortex-M4/M7) int8 layers use the DSP instructions `SXTB16`/`SMLAD` — both give the same
 //! bits as the portable code.
+//!
+//! A committed MNIST model, from bytes to a verdict:
+//!
+//! ```
+//! use pse_runtime::{AnnotateOut, Model, Scratch, Verdict};
+//!
+//! let bytes = include_bytes!("../../models/mnist-pse-star-10d-i8.pse");
+//! let model = Model::from_bytes(bytes)?;
+//! assert_eq!((model.image_size(), model.label_count()), ((28, 28), 10));
+//! let need = model.scratch_len();
+//! let (mut act, mut quant) = (vec![0.0f32; need.f32s], vec![0i8; need.i8s]);
+//! let mut scratch = Scratch::new(&mut act, &mut quant);
+//! let mut out = AnnotateOut::new();
+//! // Uniform noise is no digit: the open-world verdict says so.
+//! let noise: Vec<u8> = (0..784u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+//! let verdict = model.annotate(&noise[..], &[], &mut scratch, &mut out)?;
+//! assert!(matches!(verdict, Verdict::Unknown { .. }), "{:?}", out.unknown_reason());
+//! // A generated "seven" is a seven.
+//! let mut seven = [0.0f32; 784];
+//! model.generate(model.label_index("seven").unwrap(), pse_runtime::Sample::Mean, &mut scratch, &mut seven)?;
+//! let verdict = model.annotate(&seven[..], &[], &mut scratch, &mut out)?;
+//! assert_eq!(verdict, Verdict::Label(model.label_index("seven").unwrap()));
+//! # Ok::<(), pse_runtime::Error>(())
+//! ```
 //!
 //! Writing blobs (the trainer's exporter): encode each weight matrix with
 //! [`quant::encode_weights`], biases and label arrays with [`quant::encode_f32`], label
@@ -115,6 +141,8 @@ pub mod blob;
 pub mod dense;
 pub mod enroll;
 pub mod error;
+#[doc = include_str!("../FORMAT.md")]
+pub mod format {}
 pub mod gaussian;
 pub mod generate;
 pub mod image;

@@ -15,7 +15,7 @@
 //!   blank frames or plain clothes get a high `R` from any model), as the input-complexity
 //!   and likelihood-ratio remedies of the out-of-distribution literature do.
 //!
-//! A blob of format version 2 may carry [`OpenWorld`] bounds, calibrated by the exporter on
+//! A blob of format version 2 may carry [`OpenWorld`](crate::payload::OpenWorld) bounds, calibrated by the exporter on
 //! held-out training images; annotation then answers "unknown" when `R` or `R − G` is below
 //! its bound, besides the latent threshold ([`UnknownReason`] says which test failed).
 //!
