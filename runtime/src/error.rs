@@ -204,6 +204,12 @@ pub enum Error {
     },
 
     // ---- inputs to operations ----
+    /// A picture given to [`crate::preprocess::mnist_like`] is empty, too large, or its
+    /// stride is shorter than a row.
+    BadPicture,
+    /// A picture given to [`crate::preprocess::mnist_like`] has no pixel dark or light enough
+    /// to be ink.
+    NoInk,
     /// An input slice has the wrong length.
     WrongInputLength {
         /// Length required.
@@ -347,6 +353,14 @@ impl fmt::Display for Error {
             Error::InvalidOpenWorld { which } => {
                 write!(f, "open-world bound {which} is NaN or +inf")
             }
+            Error::BadPicture => write!(
+                f,
+                "picture is empty, over 4096 pixels on a side, or its stride is shorter than a row"
+            ),
+            Error::NoInk => write!(
+                f,
+                "picture has no ink (no pixel stands out from the background)"
+            ),
             Error::WrongInputLength { expected, got } => {
                 write!(f, "input has length {got}, expected {expected}")
             }
@@ -455,6 +469,8 @@ mod tests {
             Error::LabelConstantsMismatch { label: 1 },
             Error::InvalidThreshold,
             Error::InvalidOpenWorld { which: "ratio_low" },
+            Error::BadPicture,
+            Error::NoInk,
             Error::WrongInputLength {
                 expected: 784,
                 got: 3,

@@ -151,6 +151,7 @@ pub mod labels;
 pub mod model;
 pub mod openworld;
 pub mod payload;
+pub mod preprocess;
 pub mod quant;
 pub mod reference;
 pub mod rng;

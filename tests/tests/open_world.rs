@@ -44,3 +44,62 @@ fn the_likelihood_ratio_separates_what_the_latent_likelihood_cannot() {
     );
     assert_eq!(row(&m, "mnist test (own)").images, 10_000);
 }
+
+/// MNIST test digits redrawn dark on light at 3× their size come back through the runtime's
+/// `preprocess::mnist_like` close to the originals, and annotated alike.
+#[test]
+fn preprocessing_brings_back_mnist_digits_from_other_sizes_and_polarity() {
+    use pse_runtime::preprocess::{GreyImage, mnist_like};
+    use pse_runtime::{AnnotateOut, Scratch};
+    use pse_trainer::data::{self, Split};
+    let bytes = std::fs::read(models_dir().join("mnist-pse-star-10d-i8.pse")).unwrap();
+    let model = Model::from_bytes(&bytes).unwrap();
+    let need = model.scratch_len();
+    let (mut act, mut quant) = (vec![0.0f32; need.f32s], vec![0i8; need.i8s]);
+    let mut s = Scratch::new(&mut act, &mut quant);
+    let mut out = AnnotateOut::new();
+    let test = data::load(&data_dir(), Dataset::Mnist, Split::Test).unwrap();
+    let n = 300;
+    let (mut agree, mut diff) = (0, 0.0f64);
+    for i in 0..n {
+        let orig: Vec<u8> = test
+            .x
+            .row(i)
+            .iter()
+            .map(|&v| (v * 255.0).round() as u8)
+            .collect();
+        let big: Vec<u8> = (0..84 * 84)
+            .map(|j| 255 - orig[(j / 84 / 3) * 28 + (j % 84) / 3])
+            .collect();
+        let mut back = [0u8; 784];
+        let info = mnist_like(
+            GreyImage {
+                pixels: &big,
+                width: 84,
+                height: 84,
+                stride: 84,
+            },
+            &mut back,
+        )
+        .unwrap();
+        assert!(info.inverted);
+        diff += back
+            .iter()
+            .zip(&orig)
+            .map(|(a, b)| (*a as f64 - *b as f64).abs() / 255.0)
+            .sum::<f64>()
+            / 784.0;
+        let a = model.annotate(&orig[..], &[], &mut s, &mut out).unwrap();
+        let b = model.annotate(&back[..], &[], &mut s, &mut out).unwrap();
+        agree += usize::from(a == b);
+    }
+    let mean_diff = diff / n as f64;
+    assert!(agree * 100 >= 95 * n, "{agree} of {n} annotated alike");
+    // Unrelated digits differ by about 0.2; integer placement and the ink threshold (faint
+    // edges below 64 are cropped away) leave a few hundredths.
+    assert!(
+        mean_diff < 0.1,
+        "mean absolute pixel difference {mean_diff}"
+    );
+    eprintln!("{agree}/{n} alike, mean |difference| {mean_diff:.4}");
+}

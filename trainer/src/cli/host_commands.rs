@@ -4,7 +4,7 @@
 
 use crate::atomic::write_atomic;
 use crate::data::glove::Glove;
-use crate::data::inputs::InputFile;
+use crate::data::inputs::{InputFile, Preprocess};
 use crate::data::words;
 use crate::data::{self, Dataset, Split};
 use crate::eval::stats;
@@ -222,6 +222,15 @@ pub struct AnnotateArgs {
     /// inside, raw or .gz).
     #[arg(required = true, value_name = "IMAGES")]
     pub images: Vec<PathBuf>,
+    /// `mnist`: take pictures of any size and polarity and make them MNIST-like first (the
+    /// runtime's `preprocess::mnist_like`: invert a light background, crop to the ink, fit
+    /// 20x20, centre by mass in 28x28).
+    #[arg(long, value_enum, default_value = "none")]
+    pub preprocess: Preprocess,
+    /// One JSON object per image (file, verdict, label, posterior, reason) instead of the
+    /// tab-separated lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `pse-trainer generate`.
@@ -273,6 +282,9 @@ pub struct EnrollArgs {
     pub label: String,
     #[command(flatten)]
     pub estimate: EstimateArgs,
+    /// `mnist`: make the images MNIST-like first (as `annotate --preprocess mnist`).
+    #[arg(long, value_enum, default_value = "none")]
+    pub preprocess: Preprocess,
     /// Blob file to write (atomically): the model with the label added to its table.
     #[arg(long, short)]
     pub out: PathBuf,
@@ -516,7 +528,7 @@ pub fn run_annotate(a: AnnotateArgs) -> Result<(), Box<dyn Error>> {
     let blob = BlobFile::read(&a.model)?;
     let model = blob.model()?;
     // Read (and check) every input before printing anything.
-    let files = InputFile::read_all(&a.images, model.image_size())?;
+    let files = InputFile::read_all(&a.images, model.image_size(), a.preprocess)?;
     let mut pad = Scratchpad::for_model(&model);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let name = |i: Option<usize>| {
@@ -534,7 +546,20 @@ pub fn run_annotate(a: AnnotateArgs) -> Result<(), Box<dyn Error>> {
             } else {
                 name(ann.best)
             };
-            if let Err(e) = writeln!(out, "{what}\t{verdict}\t{:.4}", ann.posterior) {
+            let line = if a.json {
+                serde_json::json!({
+                    "image": what,
+                    "unknown": ann.unknown,
+                    "label": ann.best.and_then(|i| model.label_name(i)),
+                    "posterior": ann.posterior,
+                    "log_likelihood": ann.log_likelihood,
+                    "reason": ann.reason.map(host::reason_name),
+                })
+                .to_string()
+            } else {
+                format!("{what}\t{verdict}\t{:.4}", ann.posterior)
+            };
+            if let Err(e) = writeln!(out, "{line}") {
                 return quiet_broken_pipe(e);
             }
         }
@@ -607,7 +632,7 @@ pub fn run_enroll(a: EnrollArgs) -> Result<(), Box<dyn Error>> {
         )
         .into());
     }
-    let files = InputFile::read_all(&a.images, model.image_size())?;
+    let files = InputFile::read_all(&a.images, model.image_size(), a.preprocess)?;
     let images: Vec<_> = files
         .iter()
         .flat_map(|f| (0..f.len()).filter_map(move |i| f.image(i).map(|(_, im)| im)))

@@ -1245,6 +1245,18 @@ fn shuffled(n: usize) -> Vec<usize> {
 /// whose size is not `w` x `h` is an error naming the file and both sizes,
 /// and a file that is not a PNG is an error naming the file.
 pub fn read_gray_png(path: &Path, w: u32, h: u32) -> Result<Vec<f32>, PictureError> {
+    read_gray_png_sized(path, Some((w, h))).map(|(_, px)| px)
+}
+
+/// [`read_gray_png`] for a PNG of any size: its `(width, height)` and pixels.
+pub fn read_gray_png_any(path: &Path) -> Result<((u32, u32), Vec<f32>), PictureError> {
+    read_gray_png_sized(path, None)
+}
+
+fn read_gray_png_sized(
+    path: &Path,
+    expected: Option<(u32, u32)>,
+) -> Result<((u32, u32), Vec<f32>), PictureError> {
     let decode_err = |message: String| PictureError::Decode {
         path: path.to_path_buf(),
         message,
@@ -1258,13 +1270,14 @@ pub fn read_gray_png(path: &Path, w: u32, h: u32) -> Result<Vec<f32>, PictureErr
     decoder.set_transformations(png::Transformations::EXPAND);
     let mut reader = decoder.read_info().map_err(|e| decode_err(e.to_string()))?;
     let found = reader.info().size();
-    if found != (w, h) {
+    if let Some(expected) = expected.filter(|&e| e != found) {
         return Err(PictureError::WrongSize {
             path: path.to_path_buf(),
-            expected: (w, h),
+            expected,
             found,
         });
     }
+    let (w, h) = found;
     let len = reader
         .output_buffer_size()
         .ok_or_else(|| decode_err("image too large".to_string()))?;
@@ -1318,7 +1331,7 @@ pub fn read_gray_png(path: &Path, w: u32, h: u32) -> Result<Vec<f32>, PictureErr
             out.push(v.clamp(0.0, 1.0));
         }
     }
-    Ok(out)
+    Ok(((w, h), out))
 }
 
 /// Rec. 601 luma of an RGB colour with components in `[0, 1]`.
