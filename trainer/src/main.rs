@@ -63,6 +63,12 @@ enum Command {
     /// Calibrate a blob's unknown threshold and open-world bounds on held-out images with
     /// the blob itself, and write it as a format-2 blob (upgrades format-1 blobs).
     Calibrate(host_commands::CalibrateArgs),
+    /// Print a shell completion script, e.g. `pse-trainer completions bash >
+    /// ~/.local/share/bash-completion/completions/pse-trainer`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Annotate PNG or IDX images with a blob through pse-runtime: one line per image
     /// (file[#index], label or "unknown (nearest: X)", posterior of the best label).
     Annotate(host_commands::AnnotateArgs),
@@ -777,6 +783,15 @@ fn main() -> ExitCode {
         Command::Score(a) => host_commands::run_score(a),
         Command::Ood(a) => host_commands::run_ood(a),
         Command::Calibrate(a) => host_commands::run_calibrate(a),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "pse-trainer",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Command::Annotate(a) => host_commands::run_annotate(a),
         Command::Generate(a) => host_commands::run_generate(a),
         Command::Enroll(a) => host_commands::run_enroll(a),

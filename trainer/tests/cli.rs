@@ -349,3 +349,18 @@ fn a_cvae_evaluates_without_annotation_and_plots() {
     assert!(run_dir.join("plots/latent.png").exists());
     // Export refusing it is in tests/bad_input.rs.
 }
+
+#[test]
+fn completions_cover_every_command() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_pse-trainer"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{shell}");
+        let script = String::from_utf8(o.stdout).unwrap();
+        for cmd in ["train", "eval", "export", "annotate", "ood", "calibrate", "bench"] {
+            assert!(script.contains(cmd), "{shell} completions lack {cmd}");
+        }
+    }
+}

@@ -257,12 +257,13 @@ fn f32_blob_matches_the_float_model_and_exports_are_reproducible() {
     // Scoring through the CLI reports the same accuracy as the card.
     let out = ok(run(&[
         "score",
+        "--json",
         "--model",
         s(&fx.blob("i8")),
         "--data",
         s(&fx.data),
     ]));
-    let json: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(json, card["runtime_test"]);
 
     // A blob without a label (for enrollment demos): 9 labels, and sevens are never right.

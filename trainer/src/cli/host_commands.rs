@@ -67,6 +67,10 @@ pub struct ScoreArgs {
     /// Another dataset measures how often out-of-distribution images are called unknown.
     #[arg(long, value_enum)]
     pub dataset: Option<Dataset>,
+    /// Print the score as one JSON object (as the model card's `runtime_test`) instead of the
+    /// text.
+    #[arg(long)]
+    pub json: bool,
     /// Folder with the datasets (filled by scripts/fetch-data.sh).
     #[arg(long, default_value = "data", env = "PSE_DATA")]
     pub data: PathBuf,
@@ -497,6 +501,10 @@ pub fn run_score(a: ScoreArgs) -> Result<(), Box<dyn Error>> {
         &test.y,
         &dataset.label_names(),
     )?;
+    if a.json {
+        println!("{}", serde_json::to_string(&s)?);
+        return Ok(());
+    }
     println!(
         "{}: {} test images of {dataset}, threshold {:.3}",
         a.model.display(),
@@ -519,7 +527,6 @@ pub fn run_score(a: ScoreArgs) -> Result<(), Box<dyn Error>> {
         "  {:.1} µs per annotation",
         1e6 * t0.elapsed().as_secs_f64() / s.images.max(1) as f64
     );
-    println!("{}", serde_json::to_string(&s)?);
     Ok(())
 }
 
