@@ -359,7 +359,15 @@ fn completions_cover_every_command() {
             .unwrap();
         assert!(o.status.success(), "{shell}");
         let script = String::from_utf8(o.stdout).unwrap();
-        for cmd in ["train", "eval", "export", "annotate", "ood", "calibrate", "bench"] {
+        for cmd in [
+            "train",
+            "eval",
+            "export",
+            "annotate",
+            "ood",
+            "calibrate",
+            "bench",
+        ] {
             assert!(script.contains(cmd), "{shell} completions lack {cmd}");
         }
     }

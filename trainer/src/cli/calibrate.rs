@@ -1,0 +1,115 @@
+//! `pse-trainer calibrate`: a blob's unknown threshold and open-world bounds.
+
+use crate::atomic::write_atomic;
+use crate::cli::common::{pct, test_dataset};
+use crate::data::{self, Split};
+use crate::export::calibrate::{self};
+use crate::export::card::{self};
+use crate::export::host::{self, BlobFile, Scratchpad};
+use clap::Args;
+use std::error::Error;
+use std::path::PathBuf;
+
+/// `pse-trainer calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// The blob (any format version).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The blob to write (format 2, with the open-world bounds); its model card, when one
+    /// lies beside --model, is written beside it with the new figures.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Share (%) of held-out images the whole verdict may call unknown, shared by its three
+    /// tests (latent likelihood, reconstruction, likelihood ratio).
+    #[arg(long, default_value_t = calibrate::DEFAULT_PERCENTILE)]
+    pub percentile: f64,
+    /// Held-out images: the last N of the dataset's training file (as the recipes hold
+    /// them out; 5000 in both).
+    #[arg(long, default_value_t = 5000)]
+    pub holdout: usize,
+    /// Folder with the datasets (filled by scripts/fetch-data.sh).
+    #[arg(long, default_value = "data", env = "PSE_DATA")]
+    pub data: PathBuf,
+}
+
+/// `pse-trainer calibrate`: a blob's unknown threshold and open-world bounds, calibrated on
+/// held-out images with the blob itself, written as a format-2 blob (and card).
+pub fn run_calibrate(a: CalibrateArgs) -> Result<(), Box<dyn Error>> {
+    if !(0.0..100.0).contains(&a.percentile) {
+        return Err(format!("--percentile {} is outside 0..100", a.percentile).into());
+    }
+    let blob = BlobFile::read(&a.model)?;
+    let model = blob.model()?;
+    let dataset = test_dataset(&model, &a.model, None)?;
+    let names = dataset.label_names();
+    let known: Vec<bool> = names
+        .iter()
+        .map(|n| model.label_index(n).is_some())
+        .collect();
+    let train = data::load(&a.data, dataset, Split::Train)?;
+    if a.holdout == 0 || a.holdout >= train.len() {
+        return Err(format!("--holdout {} must be in 1..{}", a.holdout, train.len()).into());
+    }
+    let held = train.split_tail(a.holdout).1;
+    let rows: Vec<usize> = (0..held.len())
+        .filter(|&i| known[held.y[i] as usize])
+        .collect();
+    let x = held.x.select(ndarray::Axis(0), &rows);
+    let each = a.percentile / 3.0;
+    // Calibrate on the model without bounds and threshold, as export does.
+    let mut open = *model.payload();
+    open.unknown_threshold = f32::NEG_INFINITY;
+    open.open_world = None;
+    let bare = pse_runtime::Model::from_payload(open)?;
+    let threshold = calibrate::calibrate(&bare, x.view(), each)?;
+    let bounds = calibrate::calibrate_open_world(&bare, x.view(), each)?
+        .ok_or("no held-out images of the blob's labels")?;
+    let mut q = *model.payload();
+    q.unknown_threshold = threshold.threshold;
+    q.open_world = Some(bounds.bounds);
+    let mut bytes = vec![0u8; pse_runtime::blob::encoded_len(&q)?];
+    let n = pse_runtime::blob::encode(&q, &mut bytes)?;
+    bytes.truncate(n);
+    let written = pse_runtime::Model::from_bytes(&bytes)?;
+    let test = data::load(&a.data, dataset, Split::Test)?;
+    let mut pad = Scratchpad::for_model(&written);
+    let score = host::score(&written, &mut pad, test.x.view(), &test.y, &names)?;
+    write_atomic(&a.out, &bytes).map_err(|e| format!("{}: {e}", a.out.display()))?;
+    println!(
+        "{}: format {}, threshold {:.3}, reconstruction ≥ {:.1}, likelihood ratio ≥ {:.1} \
+         (each at the {each:.3}th percentile of {} held-out images)",
+        a.out.display(),
+        pse_runtime::blob::FORMAT_VERSION,
+        threshold.threshold,
+        bounds.bounds.reconstruction_low,
+        bounds.bounds.ratio_low,
+        rows.len()
+    );
+    println!(
+        "  {dataset} test: annotation {}, unknown {}",
+        pct(score.annotation_accuracy),
+        pct(score.unknown_rate)
+    );
+    let card_in = card::card_path(&a.model);
+    if let Ok(json) = std::fs::read(&card_in) {
+        let mut c: card::ModelCard = serde_json::from_slice(&json)
+            .map_err(|e| format!("{}: not a model card: {e}", card_in.display()))?;
+        c.file = a
+            .out
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        c.bytes = bytes.len();
+        c.sha256 = card::sha256_hex(&bytes);
+        c.format_version = pse_runtime::blob::FORMAT_VERSION;
+        c.runtime_test = score;
+        c.unknown_threshold = threshold;
+        c.open_world = Some(bounds);
+        let card_out = card::card_path(&a.out);
+        write_atomic(&card_out, &serde_json::to_vec_pretty(&c)?)
+            .map_err(|e| format!("{}: {e}", card_out.display()))?;
+        println!("{}", card_out.display());
+    }
+    Ok(())
+}
