@@ -20,6 +20,7 @@ use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use cortex_m_semihosting::hio;
 use panic_semihosting as _;
 use pse_runtime::enroll::DEFAULT_VAR_FLOOR;
+use pse_runtime::openworld::UnknownReason;
 use pse_runtime::{AnnotateOut, Enroller, Error, LabelTable, Model, Sample, Scratch, Verdict};
 
 use line::Line;
@@ -243,6 +244,24 @@ fn annotate_all(line: &mut Line, model: &Model<'_>, bufs: &mut Buffers) -> Resul
     line.push_str("ACC");
     line.push_dec(correct);
     line.push_dec(n_images as u64);
+    line.flush();
+    // NOISE <verdict> <reason> scores <R G hex>: a picture that is no digit at all.
+    let noise: [u8; PIXELS] =
+        core::array::from_fn(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 24) as u8);
+    let verdict = model
+        .annotate(&noise[..], &[], &mut scratch, &mut ann)
+        .map_err(ctx("annotate noise"))?;
+    line.push_str("NOISE ");
+    push_verdict(line, verdict);
+    line.push_str(match ann.unknown_reason() {
+        None => " none",
+        Some(UnknownReason::LatentLikelihood) => " latent",
+        Some(UnknownReason::Reconstruction) => " reconstruction",
+        Some(UnknownReason::LikelihoodRatio) => " ratio",
+    });
+    if let Some(s) = ann.image_scores() {
+        push_f32s(line, " scores", &[s.reconstruction, s.generic]);
+    }
     line.flush();
     // COST ANNOTATE <count> <total ticks>
     line.push_str("COST ANNOTATE");

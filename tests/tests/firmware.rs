@@ -16,6 +16,7 @@
 //! Other blobs: `PSE_FIRMWARE_I8_BLOB` / `PSE_FIRMWARE_F32_BLOB` replace the committed ones.
 
 use pse_runtime::enroll::DEFAULT_VAR_FLOOR;
+use pse_runtime::openworld::UnknownReason;
 use pse_runtime::payload::{Layer, Payload};
 use pse_runtime::{AnnotateOut, LabelTable, Model, Sample, Scratch, Verdict};
 use pse_trainer::data::Dataset;
@@ -328,6 +329,25 @@ fn expected_lines(blob: &[u8], blob_name: &str) -> Vec<String> {
         lines.push(line);
     }
     lines.push(format!("ACC {correct} {}", labels.len()));
+    // The noise picture the device also annotates.
+    let noise: Vec<u8> = (0..pixels)
+        .map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let verdict = model
+        .annotate(&noise[..], &[], &mut scratch, &mut ann)
+        .expect("annotate noise");
+    let reason = match ann.unknown_reason() {
+        None => "none",
+        Some(UnknownReason::LatentLikelihood) => "latent",
+        Some(UnknownReason::Reconstruction) => "reconstruction",
+        Some(UnknownReason::LikelihoodRatio) => "ratio",
+    };
+    let mut line = format!("NOISE {} {reason}", verdict_text(verdict));
+    if let Some(s) = ann.image_scores() {
+        line.push_str(" scores");
+        hex_bits(&mut line, &[s.reconstruction, s.generic]);
+    }
+    lines.push(line);
 
     let mut out = vec![0f32; pixels];
     for label in 0..model.label_count() {
@@ -410,7 +430,7 @@ fn expected_lines(blob: &[u8], blob_name: &str) -> Vec<String> {
 }
 
 const RESULT_PREFIXES: &[&str] = &[
-    "MODEL ", "ANN ", "ACC ", "GEN ", "ART ", "ENROLL ", "ANNX ", "ACCX ",
+    "MODEL ", "ANN ", "ACC ", "NOISE ", "GEN ", "ART ", "ENROLL ", "ANNX ", "ACCX ",
 ];
 
 fn compare(encoding: &str, device: &str, host: &[String]) {
@@ -628,6 +648,14 @@ fn host_device_bit_identical(encoding: &str, blob_file: PathBuf, features: &[&st
 #[test]
 fn firmware_i8_matches_host_bit_for_bit() {
     host_device_bit_identical("i8", blob_path("i8"), &[]);
+    // The committed blob carries the open-world verdict: the device calls noise unknown
+    // (and the line is bit-identical to the host's, checked above).
+    let out = fs::read_to_string(work_dir().join("i8-output.txt")).unwrap();
+    let noise = out.lines().find(|l| l.starts_with("NOISE ")).unwrap();
+    assert!(
+        noise.starts_with("NOISE U") && !noise.contains(" none"),
+        "{noise}"
+    );
 }
 
 #[test]

@@ -47,20 +47,6 @@ pub(crate) fn load_run(run: &std::path::Path) -> Result<Checkpoint, Box<dyn std:
     Ok(Checkpoint::load(&p)?)
 }
 
-/// The checkpoint of the run folder `run` (for `export` and `enroll-eval`).
-pub(crate) fn load_checkpoint(run: &Path) -> Result<Checkpoint, Box<dyn Error>> {
-    let p = run.join(train::files::CHECKPOINT);
-    if !p.exists() {
-        return Err(format!(
-            "{}: no checkpoint here; train one with `pse-trainer train --out {}`",
-            run.display(),
-            run.display()
-        )
-        .into());
-    }
-    Ok(Checkpoint::load(&p)?)
-}
-
 /// `v` as a percentage with two decimals.
 pub(crate) fn pct(v: f64) -> String {
     format!("{:.2} %", 100.0 * v)

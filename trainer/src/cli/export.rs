@@ -1,6 +1,6 @@
 //! `pse-trainer export`: checkpoint to blob and model card.
 
-use crate::cli::common::{load_checkpoint, pct};
+use crate::cli::common::{load_run, pct};
 use crate::export::calibrate::DEFAULT_PERCENTILE;
 use crate::export::precision::WeightEncoding;
 use crate::export::{self, ExportOptions};
@@ -46,7 +46,7 @@ pub struct ExportArgs {
 
 /// `pse-trainer export`: writes the blob and its card, prints what was written.
 pub fn run_export(a: ExportArgs) -> Result<(), Box<dyn Error>> {
-    let ck = load_checkpoint(&a.run)?;
+    let ck = load_run(&a.run)?;
     if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.is_dir()
     {
