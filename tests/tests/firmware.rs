@@ -37,13 +37,10 @@ const ENROLL_SHOTS: usize = 5;
 const PRIOR_WEIGHT: f32 = pse_trainer::export::enroll::DEFAULT_PRIOR_WEIGHT;
 const IMAGES: &str = "firmware-example/data/t10k-first100-images.idx3";
 const LABELS: &str = "firmware-example/data/t10k-first100-labels.idx1";
-/// The QEMU command of `firmware-example/.cargo/config.toml` (its runner), minus `timeout`.
+/// The QEMU command of `firmware-example/.cargo/config.toml` (its runner), minus `timeout`
+/// and the core ([`Core`]).
 const QEMU: &str = "qemu-system-arm";
 const QEMU_ARGS: &[&str] = &[
-    "-cpu",
-    "cortex-m4",
-    "-machine",
-    "mps2-an386",
     "-nographic",
     "-semihosting-config",
     "enable=on,target=native",
@@ -54,6 +51,40 @@ const QEMU_ARGS: &[&str] = &[
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 /// SysTick runs on the 25 MHz core clock; `-icount shift=0` makes one instruction 1 ns.
 const INSTRUCTIONS_PER_TICK: u64 = 40;
+
+/// A core class the firmware runs on under QEMU: its Rust target and QEMU's CPU and machine.
+struct Core {
+    /// Short name (file names, messages).
+    name: &'static str,
+    /// The Rust target the firmware is built for.
+    target: &'static str,
+    /// QEMU's `-cpu`.
+    cpu: &'static str,
+    /// QEMU's `-machine`.
+    machine: &'static str,
+}
+
+/// Cortex-M4F on MPS2 AN386: the firmware's default (`.cargo/config.toml`).
+const CORTEX_M4F: Core = Core {
+    name: "cortex-m4f",
+    target: "thumbv7em-none-eabihf",
+    cpu: "cortex-m4",
+    machine: "mps2-an386",
+};
+/// Cortex-M3 on MPS2 AN385: no FPU (soft float), no DSP instructions.
+const CORTEX_M3: Core = Core {
+    name: "cortex-m3",
+    target: "thumbv7m-none-eabi",
+    cpu: "cortex-m3",
+    machine: "mps2-an385",
+};
+/// Cortex-M7 on MPS2 AN500: the M4F's instruction set (the same ELF), another pipeline.
+const CORTEX_M7: Core = Core {
+    name: "cortex-m7",
+    target: "thumbv7em-none-eabihf",
+    cpu: "cortex-m7",
+    machine: "mps2-an500",
+};
 
 /// Builds share one target directory: one at a time, each ELF copied out before the next.
 static BUILD: Mutex<()> = Mutex::new(());
@@ -95,12 +126,19 @@ fn require_qemu() {
 
 /// `cargo build --release` inside `firmware-example/` (its own workspace and
 /// `.cargo/config.toml`), with the given features and blob; returns a copy of the ELF.
-fn build_firmware(name: &str, features: &[&str], blob: &Path) -> PathBuf {
+fn build_firmware(name: &str, target: &str, features: &[&str], blob: &Path) -> PathBuf {
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     let dir = firmware_dir();
     let mut cmd = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(&dir)
-        .args(["build", "--release", "--target-dir", "target"])
+        .args([
+            "build",
+            "--release",
+            "--target-dir",
+            "target",
+            "--target",
+            target,
+        ])
         .env("PSE_BLOB", blob)
         // Settings meant for the host build must not leak into the firmware build.
         .env_remove("CARGO_TARGET_DIR")
@@ -114,14 +152,17 @@ fn build_firmware(name: &str, features: &[&str], blob: &Path) -> PathBuf {
     let out = cmd.output().expect("run cargo build for firmware-example");
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let hint = if stderr.contains("thumbv7em-none-eabihf") && stderr.contains("target") {
-            "\n(hint: rustup target add thumbv7em-none-eabihf)"
+        let hint = if stderr.contains(target) && stderr.contains("target") {
+            format!("\n(hint: rustup target add {target})")
         } else {
-            ""
+            String::new()
         };
         panic!("firmware build ({name}) failed:\n{stderr}{hint}");
     }
-    let elf = dir.join("target/thumbv7em-none-eabihf/release/pse-firmware-example");
+    let elf = dir
+        .join("target")
+        .join(target)
+        .join("release/pse-firmware-example");
     let copy = work_dir().join(format!("{name}.elf"));
     fs::copy(&elf, &copy).expect("copy the firmware ELF");
     copy
@@ -193,9 +234,10 @@ fn tempfile(what: &str) -> PathBuf {
     work_dir().join(format!("run-{}-{n}.{what}", std::process::id()))
 }
 
-fn run_qemu(elf: &Path, plugin: Option<&Path>) -> Output {
+fn run_qemu(elf: &Path, plugin: Option<&Path>, core: &Core) -> Output {
     let mut cmd = Command::new(QEMU);
-    cmd.args(QEMU_ARGS);
+    cmd.args(["-cpu", core.cpu, "-machine", core.machine])
+        .args(QEMU_ARGS);
     if let Some(p) = plugin {
         cmd.arg("-plugin").arg(p).args(["-d", "plugin"]);
     }
@@ -211,7 +253,7 @@ struct Run {
 
 fn run_firmware(elf: &Path) -> Run {
     let plugin = build_plugin();
-    let mut out = run_qemu(elf, plugin.as_deref());
+    let mut out = run_qemu(elf, plugin.as_deref(), &CORTEX_M4F);
     let mut used_plugin = plugin.is_some();
     let first = String::from_utf8_lossy(&out.stdout);
     if used_plugin && !first.contains("PSE-FIRMWARE") {
@@ -220,7 +262,7 @@ fn run_firmware(elf: &Path) -> Run {
             "note: QEMU refused the icount plugin ({}); SysTick counts only",
             String::from_utf8_lossy(&out.stderr).trim()
         );
-        out = run_qemu(elf, None);
+        out = run_qemu(elf, None, &CORTEX_M4F);
         used_plugin = false;
     }
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -621,7 +663,7 @@ fn host_device_bit_identical(encoding: &str, blob_file: PathBuf, features: &[&st
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let elf = build_firmware(encoding, features, &blob_file);
+    let elf = build_firmware(encoding, CORTEX_M4F.target, features, &blob_file);
     let run = run_firmware(&elf);
     assert!(
         run.stdout.lines().any(|l| l == "DONE"),
@@ -658,6 +700,50 @@ fn firmware_i8_matches_host_bit_for_bit() {
     );
 }
 
+/// The int8 model on another core class: every result line equal to the host's.
+fn other_core_bit_identical(core: &Core) {
+    require_qemu();
+    let blob_file = blob_path("i8");
+    let blob = fs::read(&blob_file).expect("the committed int8 blob");
+    let name = blob_file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let elf = build_firmware(&format!("i8-{}", core.name), core.target, &[], &blob_file);
+    let out = run_qemu(&elf, None, core);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && stdout.lines().any(|l| l == "DONE"),
+        "{} ({}) did not finish:\n{}",
+        core.name,
+        core.machine,
+        tail(&stdout, 20)
+    );
+    let host = expected_lines(&blob, &name);
+    compare(core.name, &stdout, &host);
+    let ticks = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("COST ANNOTATE "))
+        .unwrap_or("?");
+    println!(
+        "{} ({} under QEMU {}): all {} result lines bit-identical; COST ANNOTATE {ticks}",
+        core.name,
+        core.target,
+        core.machine,
+        host.len()
+    );
+}
+
+#[test]
+fn firmware_i8_on_cortex_m3_matches_host_bit_for_bit() {
+    other_core_bit_identical(&CORTEX_M3);
+}
+
+#[test]
+fn firmware_i8_on_cortex_m7_matches_host_bit_for_bit() {
+    other_core_bit_identical(&CORTEX_M7);
+}
+
 #[test]
 fn firmware_f32_matches_host_bit_for_bit() {
     host_device_bit_identical("f32", blob_path("f32"), &["f32"]);
@@ -684,8 +770,13 @@ fn firmware_enrolls_a_digit_the_model_never_saw() {
 #[test]
 fn firmware_hardfault_exits_nonzero() {
     require_qemu();
-    let elf = build_firmware("fault-test", &["fault-test"], &blob_path("i8"));
-    let out = run_qemu(&elf, None);
+    let elf = build_firmware(
+        "fault-test",
+        CORTEX_M4F.target,
+        &["fault-test"],
+        &blob_path("i8"),
+    );
+    let out = run_qemu(&elf, None, &CORTEX_M4F);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "a HardFault exited with success");
     assert!(
