@@ -1,4 +1,4 @@
-//! Build script: puts `memory.x` on the linker path, picks the model blob to link, checks it
+//! Build script: puts the board's `memory.x` (`boards/<PSE_BOARD>/`) on the linker path, picks the model blob to link, checks it
 //! with the same runtime the firmware uses, and sizes the firmware's buffers from it.
 //!
 //! Blob selection: `PSE_BLOB=<path>` (relative to this folder, or absolute) wins; otherwise
@@ -13,10 +13,20 @@ fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     let here = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
 
-    // Linker script: cortex-m-rt's link.x includes memory.x from the search path.
-    fs::copy(here.join("memory.x"), out.join("memory.x")).expect("copy memory.x");
+    // Linker script: cortex-m-rt's link.x includes memory.x from the search path; the board's
+    // memory map is boards/<PSE_BOARD>/memory.x (default mps2-an386, QEMU's Cortex-M4F).
+    println!("cargo:rerun-if-env-changed=PSE_BOARD");
+    let board = env::var("PSE_BOARD").unwrap_or_else(|_| "mps2-an386".into());
+    let memory = here.join("boards").join(&board).join("memory.x");
+    if !memory.is_file() {
+        panic!(
+            "PSE_BOARD={board}: no {} (the boards are the folders of boards/)",
+            memory.display()
+        );
+    }
+    fs::copy(&memory, out.join("memory.x")).expect("copy memory.x");
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed={}", memory.display());
     println!("cargo:rustc-link-arg-bins=--nmagic");
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
 

@@ -10,7 +10,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "toolchain: thumbv7em-none-eabihf target, rustfmt, clippy"
 # RUSTUP_AUTO_INSTALL=0 on these machines: add explicitly what we use.
-rustup target add thumbv7em-none-eabihf thumbv7m-none-eabi >/dev/null
+rustup target add thumbv7em-none-eabihf thumbv7m-none-eabi thumbv8m.main-none-eabihf >/dev/null
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 step "data (MNIST, Fashion-MNIST, GloVe word vectors; SHA-256 checked)"

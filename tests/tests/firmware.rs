@@ -62,6 +62,8 @@ struct Core {
     cpu: &'static str,
     /// QEMU's `-machine`.
     machine: &'static str,
+    /// The firmware's memory map (`firmware-example/boards/<board>/memory.x`).
+    board: &'static str,
 }
 
 /// Cortex-M4F on MPS2 AN386: the firmware's default (`.cargo/config.toml`).
@@ -70,6 +72,7 @@ const CORTEX_M4F: Core = Core {
     target: "thumbv7em-none-eabihf",
     cpu: "cortex-m4",
     machine: "mps2-an386",
+    board: "mps2-an386",
 };
 /// Cortex-M3 on MPS2 AN385: no FPU (soft float), no DSP instructions.
 const CORTEX_M3: Core = Core {
@@ -77,6 +80,7 @@ const CORTEX_M3: Core = Core {
     target: "thumbv7m-none-eabi",
     cpu: "cortex-m3",
     machine: "mps2-an385",
+    board: "mps2-an386",
 };
 /// Cortex-M7 on MPS2 AN500: the M4F's instruction set (the same ELF), another pipeline.
 const CORTEX_M7: Core = Core {
@@ -84,6 +88,17 @@ const CORTEX_M7: Core = Core {
     target: "thumbv7em-none-eabihf",
     cpu: "cortex-m7",
     machine: "mps2-an500",
+    board: "mps2-an386",
+};
+/// Cortex-M33 (Armv8-M Mainline, TrustZone) on MPS2 AN505: starts Secure at 0x10000000, so
+/// it has its own memory map; the portable int8 kernel (the DSP kernel is enabled on
+/// `thumbv7em` only).
+const CORTEX_M33: Core = Core {
+    name: "cortex-m33",
+    target: "thumbv8m.main-none-eabihf",
+    cpu: "cortex-m33",
+    machine: "mps2-an505",
+    board: "mps2-an505",
 };
 
 /// Builds share one target directory: one at a time, each ELF copied out before the next.
@@ -126,7 +141,8 @@ fn require_qemu() {
 
 /// `cargo build --release` inside `firmware-example/` (its own workspace and
 /// `.cargo/config.toml`), with the given features and blob; returns a copy of the ELF.
-fn build_firmware(name: &str, target: &str, features: &[&str], blob: &Path) -> PathBuf {
+fn build_firmware(name: &str, core: &Core, features: &[&str], blob: &Path) -> PathBuf {
+    let target = core.target;
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     let dir = firmware_dir();
     let mut cmd = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
@@ -140,6 +156,7 @@ fn build_firmware(name: &str, target: &str, features: &[&str], blob: &Path) -> P
             target,
         ])
         .env("PSE_BLOB", blob)
+        .env("PSE_BOARD", core.board)
         // Settings meant for the host build must not leak into the firmware build.
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET")
@@ -663,7 +680,7 @@ fn host_device_bit_identical(encoding: &str, blob_file: PathBuf, features: &[&st
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let elf = build_firmware(encoding, CORTEX_M4F.target, features, &blob_file);
+    let elf = build_firmware(encoding, &CORTEX_M4F, features, &blob_file);
     let run = run_firmware(&elf);
     assert!(
         run.stdout.lines().any(|l| l == "DONE"),
@@ -709,7 +726,7 @@ fn other_core_bit_identical(core: &Core) {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let elf = build_firmware(&format!("i8-{}", core.name), core.target, &[], &blob_file);
+    let elf = build_firmware(&format!("i8-{}", core.name), core, &[], &blob_file);
     let out = run_qemu(&elf, None, core);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -737,6 +754,11 @@ fn other_core_bit_identical(core: &Core) {
 #[test]
 fn firmware_i8_on_cortex_m3_matches_host_bit_for_bit() {
     other_core_bit_identical(&CORTEX_M3);
+}
+
+#[test]
+fn firmware_i8_on_cortex_m33_matches_host_bit_for_bit() {
+    other_core_bit_identical(&CORTEX_M33);
 }
 
 #[test]
@@ -770,12 +792,7 @@ fn firmware_enrolls_a_digit_the_model_never_saw() {
 #[test]
 fn firmware_hardfault_exits_nonzero() {
     require_qemu();
-    let elf = build_firmware(
-        "fault-test",
-        CORTEX_M4F.target,
-        &["fault-test"],
-        &blob_path("i8"),
-    );
+    let elf = build_firmware("fault-test", &CORTEX_M4F, &["fault-test"], &blob_path("i8"));
     let out = run_qemu(&elf, None, &CORTEX_M4F);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "a HardFault exited with success");
