@@ -30,7 +30,7 @@ bin=target/release/pse-trainer
 
 specs=()
 for s in "${budgets[@]}"; do
-  specs+=("$name-$s|--dataset $dataset --model pse-star --latent $latent --seed 0 --steps $s --kl-warmup $((s * 8 / 10))")
+  specs+=("$name-$s|--dataset $dataset --objective pse-star --latent $latent --seed 0 --steps $s --kl-warmup $((s * 8 / 10))")
 done
 scripts/train-runs.sh "$bin" "$out" "${specs[@]}"
 echo

@@ -11,7 +11,7 @@ cd "$root"
 run=${PSE_DEMO_RUN:-runs/demo-mnist-pse-star-10d}
 steps_arg=()
 if [ -n "${PSE_DEMO_STEPS:-}" ]; then steps_arg=(--steps "$PSE_DEMO_STEPS"); fi
-train_args=(--dataset mnist --model pse-star --latent 10 --seed 0 "${steps_arg[@]}" --out "$run")
+train_args=(--dataset mnist --objective pse-star --latent 10 --seed 0 "${steps_arg[@]}" --out "$run")
 
 scripts/fetch-data.sh
 # Without the `onnx` feature: tract is only needed for ONNX references, and its release

@@ -17,15 +17,15 @@ bin=target/release/pse-trainer
 
 # name | train arguments
 specs=(
-  "paper-mnist-pse-star-10d-s0|--recipe paper --model pse-star --dataset mnist --latent 10 --seed 0"
-  "paper-mnist-pse-star-10d-s1|--model pse-star --recipe paper --dataset mnist --latent 10 --seed 1"
-  "paper-mnist-pse-star-10d-s2|--model pse-star --recipe paper --dataset mnist --latent 10 --seed 2"
-  "default-mnist-pse-star-10d-s0|--model pse-star --dataset mnist --latent 10 --seed 0"
-  "default-mnist-pse-star-20d-s0|--model pse-star --dataset mnist --latent 20 --seed 0"
-  "default-fashion-pse-star-10d-s0|--model pse-star --dataset fashion --latent 10 --seed 0"
-  "default-fashion-pse-star-20d-s0|--model pse-star --dataset fashion --latent 20 --seed 0"
-  "default-mnist-pse-star-2d-s0|--model pse-star --dataset mnist --latent 2 --seed 0"
-  "leave-out-seven-mnist-pse-star-10d-s0|--model pse-star --dataset mnist --latent 10 --seed 0 --leave-out seven"
+  "paper-mnist-pse-star-10d-s0|--recipe paper --objective pse-star --dataset mnist --latent 10 --seed 0"
+  "paper-mnist-pse-star-10d-s1|--objective pse-star --recipe paper --dataset mnist --latent 10 --seed 1"
+  "paper-mnist-pse-star-10d-s2|--objective pse-star --recipe paper --dataset mnist --latent 10 --seed 2"
+  "default-mnist-pse-star-10d-s0|--objective pse-star --dataset mnist --latent 10 --seed 0"
+  "default-mnist-pse-star-20d-s0|--objective pse-star --dataset mnist --latent 20 --seed 0"
+  "default-fashion-pse-star-10d-s0|--objective pse-star --dataset fashion --latent 10 --seed 0"
+  "default-fashion-pse-star-20d-s0|--objective pse-star --dataset fashion --latent 20 --seed 0"
+  "default-mnist-pse-star-2d-s0|--objective pse-star --dataset mnist --latent 2 --seed 0"
+  "leave-out-seven-mnist-pse-star-10d-s0|--objective pse-star --dataset mnist --latent 10 --seed 0 --leave-out seven"
 )
 
 # The judges are trained once per dataset, before the parallel runs need them.

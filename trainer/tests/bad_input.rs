@@ -113,7 +113,7 @@ fn setup() -> Fixture {
     ok(&["export", &run, "--weights", "i8", "--without-label", "one", "-o", &fx.p("no1.pse"),
          "--data", &data]);
     #[rustfmt::skip]
-    ok(&["train", "--model", "cvae", "--latent", "2", "--steps", "10", "--batch", "10",
+    ok(&["train", "--objective", "cvae", "--latent", "2", "--steps", "10", "--batch", "10",
          "--holdout", "20", "--quiet", "--out", &fx.p("cvae-run"), "--data", &data]);
     write_gray_png(&fx.tmp.path().join("ok.png"), 28, 28);
 
@@ -239,7 +239,7 @@ fn every_command_refuses_bad_input_with_one_clear_line() {
         case("--resume with other options", &["train", "--latent", "3", "--out", &run, "--resume", "--data", &data], &["was started with other options than these (see its config.json)"]),
         case("unknown class to leave out of training", &["train", "--out", &p("new"), "--leave-out", "eleven", "--data", &data], &["--leave-out eleven: mnist has no such class; give a name (zero, one"]),
         case("a baseline exported", &["export", &p("cvae-run"), "--weights", "i8", "-o", &p("x.pse"), "--data", &data], &["CVAE is one of the paper's baselines, trained for `compare` only"]),
-        case("a baseline on word vectors", &["train", "--model", "jmvae", "--labels", "glove", "--out", &p("new"), "--data", &data], &["JMVAE is trained on one-hot labels only", "use --labels one-hot"]),
+        case("a baseline on word vectors", &["train", "--objective", "jmvae", "--labels", "glove", "--out", &p("new"), "--data", &data], &["JMVAE is trained on one-hot labels only", "use --labels one-hot"]),
         case("every class left out of training", &["train", "--out", &p("new"), "--leave-out", "0,1,2,3,4,5,6,7,8,9", "--data", &data], &["--leave-out names every class"]),
         case("enroll a label the blob has", &["enroll", "--model", &model, "--label", "one", "-o", &p("x.pse"), &p("ok.png")], &["already has a label named \"one\""]),
         case("enroll from a PNG of the wrong size", &["enroll", "--model", &p("no1.pse"), "--label", "one", "-o", &p("x.pse"), &p("small.png")], &["small.png", "10x12", "28x28"]),

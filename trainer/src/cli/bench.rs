@@ -8,9 +8,9 @@ use clap::builder::TypedValueParser;
 /// `pse-trainer bench`'s arguments.
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Objective to time.
-    #[arg(long, value_enum, default_value = "pse-star")]
-    model: Kind,
+    /// Objective to time (`--model`, its former name, still works).
+    #[arg(long, value_enum, default_value = "pse-star", alias = "model")]
+    objective: Kind,
     /// Latent dimension.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=64))]
     latent: u16,
@@ -47,7 +47,7 @@ pub fn run_bench(a: BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             continue;
         }
         let setup = bench::BenchSetup {
-            kind: a.model,
+            kind: a.objective,
             latent: a.latent as usize,
             batch: a.batch as usize,
             shards: a.shards,

@@ -31,16 +31,17 @@ pub struct CompareArgs {
     /// Override how many training images are held out for validation.
     #[arg(long)]
     holdout: Option<usize>,
-    /// Models in the table (comma-separated).
+    /// Objectives in the table (comma-separated; `--models`, its former name, still works).
     #[arg(
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "cvae,jmvae,trelbo,scan,pse,pse-star"
+        default_value = "cvae,jmvae,trelbo,scan,pse,pse-star",
+        alias = "models"
     )]
-    models: Vec<Kind>,
+    objectives: Vec<Kind>,
     /// Also train PSE* at this latent dimension (the paper's last row), when PSE* is one of
-    /// --models; 0 for none.
+    /// --objectives; 0 for none.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(0..=64))]
     extra_latent: u16,
     /// Latent dimension of the side-by-side figure (one seed per model); 0 for none.
@@ -59,7 +60,7 @@ pub struct CompareArgs {
     threads: ThreadsArg,
     /// Output folder [default: runs/compare/DATASET-LATENTd-RECIPE, plus -STEPSsteps and
     /// -holdoutN when overridden].
-    #[arg(long)]
+    #[arg(long, short)]
     out: Option<PathBuf>,
     #[command(flatten)]
     data: DataArg,
@@ -79,7 +80,7 @@ pub fn run_compare(a: CompareArgs) -> Result<(), Box<dyn std::error::Error>> {
         recipe.name = format!("{}+overrides", recipe.name);
     }
     let mut models: Vec<Kind> = Vec::new();
-    for k in &a.models {
+    for k in &a.objectives {
         if !models.contains(k) {
             models.push(*k);
         }

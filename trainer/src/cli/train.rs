@@ -18,9 +18,10 @@ pub struct TrainArgs {
     dataset: Dataset,
     /// Objective: PSE, or PSE* (adds a classifier on the reconstruction); or one of the
     /// paper's baselines, for comparison (`pse-trainer compare` trains them all): cvae,
-    /// jmvae, trelbo, scan. Only PSE and PSE* can be exported to the runtime.
-    #[arg(long, value_enum, default_value = "pse-star")]
-    model: Kind,
+    /// jmvae, trelbo, scan. Only PSE and PSE* can be exported to the runtime. (`--model`,
+    /// its former name, still works; elsewhere `--model` names a blob file.)
+    #[arg(long, value_enum, default_value = "pse-star", alias = "model")]
+    objective: Kind,
     /// Latent dimension (the paper uses 2, 10 and 20).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     latent: u16,
@@ -82,7 +83,7 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',', value_name = "LABEL")]
     leave_out: Vec<String>,
     /// Run folder to create (or to continue, with --resume).
-    #[arg(long)]
+    #[arg(long, short)]
     out: PathBuf,
     /// Continue the run in --out from its last checkpoint: alone, as its config.json says
     /// (the other options then only say how to run); with run options, they must be those
@@ -206,7 +207,7 @@ fn run_config(
     Ok(RunConfig {
         dataset: a.dataset,
         arch: Arch {
-            kind: a.model,
+            kind: a.objective,
             latent: a.latent as usize,
             label_dim: a.labels.label_dim(classes),
             classes,
@@ -251,7 +252,7 @@ pub fn run_train(a: TrainArgs, run_options_given: bool) -> Result<(), Box<dyn st
 /// config.json describes it.
 pub const RUN_OPTIONS: [&str; 19] = [
     "dataset",
-    "model",
+    "objective",
     "latent",
     "labels",
     "seed",

@@ -1,5 +1,6 @@
 //! Deterministic random numbers: every draw is a pure function of `(seed, stream, index)`,
-//! so training can resume at any step and reproduce the same bits.
+//! so training can resume at any step and reproduce the same bits. Written here rather than
+//! taken from `rand`: the bit stream must never change with a dependency's version.
 
 /// SplitMix64: a small, well-mixed 64-bit generator.
 #[derive(Debug, Clone)]
