@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: fetch the data if missing, train PSE* 10D on MNIST with the default recipe
-# (30,000 steps on every core: 500 s measured here on 2 shared cores), evaluate it the
+# (30,000 steps on every core: 267 s on a fresh 2-core machine here), evaluate it the
 # paper's way, draw its pictures, export it as an int8 blob, use that blob through the
 # runtime on this machine, and run the same blob on a Cortex-M4F under QEMU.
 # PSE_DEMO_STEPS shortens training (e.g. PSE_DEMO_STEPS=2000, the paper's budget: ~20 s).
