@@ -36,9 +36,6 @@ pub struct CalibrateArgs {
 /// `pse-trainer calibrate`: a blob's unknown threshold and open-world bounds, calibrated on
 /// held-out images with the blob itself, written as a format-2 blob (and card).
 pub fn run_calibrate(a: CalibrateArgs) -> Result<(), Box<dyn Error>> {
-    if !(0.0..100.0).contains(&a.percentile) {
-        return Err(format!("--percentile {} is outside 0..100", a.percentile).into());
-    }
     let blob = BlobFile::read(&a.model)?;
     let model = blob.model()?;
     let dataset = test_dataset(&model, &a.model, None)?;
@@ -47,24 +44,12 @@ pub fn run_calibrate(a: CalibrateArgs) -> Result<(), Box<dyn Error>> {
         .iter()
         .map(|n| model.label_index(n).is_some())
         .collect();
-    let train = data::load(&a.data, dataset, Split::Train)?;
-    if a.holdout == 0 || a.holdout >= train.len() {
-        return Err(format!("--holdout {} must be in 1..{}", a.holdout, train.len()).into());
+    if a.holdout == 0 {
+        return Err("--holdout must be at least 1".into());
     }
-    let held = train.split_tail(a.holdout).1;
-    let rows: Vec<usize> = (0..held.len())
-        .filter(|&i| known[held.y[i] as usize])
-        .collect();
-    let x = held.x.select(ndarray::Axis(0), &rows);
-    let each = a.percentile / 3.0;
-    // Calibrate on the model without bounds and threshold, as export does.
-    let mut open = *model.payload();
-    open.unknown_threshold = f32::NEG_INFINITY;
-    open.open_world = None;
-    let bare = pse_runtime::Model::from_payload(open)?;
-    let threshold = calibrate::calibrate(&bare, x.view(), each)?;
-    let bounds = calibrate::calibrate_open_world(&bare, x.view(), each)?
-        .ok_or("no held-out images of the blob's labels")?;
+    let x = calibrate::held_out_images(&a.data, dataset, a.holdout, &known)?;
+    let (threshold, bounds) = calibrate::calibrate_verdict(&model, x.view(), a.percentile)?;
+    let bounds = bounds.ok_or("no held-out images of the blob's labels")?;
     let mut q = *model.payload();
     q.unknown_threshold = threshold.threshold;
     q.open_world = Some(bounds.bounds);
@@ -78,13 +63,14 @@ pub fn run_calibrate(a: CalibrateArgs) -> Result<(), Box<dyn Error>> {
     write_atomic(&a.out, &bytes).map_err(|e| format!("{}: {e}", a.out.display()))?;
     println!(
         "{}: format {}, threshold {:.3}, reconstruction ≥ {:.1}, likelihood ratio ≥ {:.1} \
-         (each at the {each:.3}th percentile of {} held-out images)",
+         (each at the {:.3}th percentile of {} held-out images)",
         a.out.display(),
         pse_runtime::blob::FORMAT_VERSION,
         threshold.threshold,
         bounds.bounds.reconstruction_low,
         bounds.bounds.ratio_low,
-        rows.len()
+        bounds.percentile,
+        x.nrows()
     );
     println!(
         "  {dataset} test: annotation {}, unknown {}",

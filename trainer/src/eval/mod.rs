@@ -81,19 +81,19 @@ pub struct Shifted {
     pub accuracy: f64,
 }
 
-/// The test images under each transform of the shifted suite, in its order.
-pub fn shifted_sets(x: ArrayView2<f32>) -> Vec<(&'static str, Array2<f32>)> {
-    augment::SHIFTED
-        .iter()
-        .map(|&(name, t)| {
-            let mut out = Array2::zeros(x.dim());
-            for (i, (src, mut dst)) in x.rows().into_iter().zip(out.rows_mut()).enumerate() {
-                let src = src.to_vec();
-                augment::apply_shifted(t, i, &src, dst.as_slice_mut().expect("contiguous"));
-            }
-            (name, out)
-        })
-        .collect()
+/// The test images under each transform of the shifted suite, in its order, one set at a
+/// time (each is as large as the test set).
+pub fn shifted_sets(
+    x: ArrayView2<'_, f32>,
+) -> impl Iterator<Item = (&'static str, Array2<f32>)> + '_ {
+    augment::SHIFTED.iter().map(move |&(name, t)| {
+        let mut out = Array2::zeros(x.dim());
+        for (i, (src, mut dst)) in x.rows().into_iter().zip(out.rows_mut()).enumerate() {
+            let src = src.to_vec();
+            augment::apply_shifted(t, i, &src, dst.as_slice_mut().expect("contiguous"));
+        }
+        (name, out)
+    })
 }
 
 /// The mean accuracy over the shifted suite (`None` when empty).
@@ -250,7 +250,6 @@ pub fn evaluate(
     // The shifted suite: the same annotation on transformed test images.
     let shifted = match &labels {
         Some((lab_mu, lab_lv)) => shifted_sets(test.x.view())
-            .into_iter()
             .map(|(name, xs)| {
                 let (mu, _) = infer::encode(&net, p, xs.view());
                 let pred = annotate(mu.view(), lab_mu.view(), lab_lv.view());

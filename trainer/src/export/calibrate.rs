@@ -11,11 +11,13 @@
 //! inputs that look like no label at all. With no held-out images the threshold is `-inf`
 //! (never unknown).
 
+use crate::data::{self, Dataset, Split};
 use crate::export::host::{self, Scratchpad};
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 use pse_runtime::Model;
 use pse_runtime::payload::OpenWorld;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// The default percentile of held-out best log-likelihoods used as the threshold.
 pub const DEFAULT_PERCENTILE: f64 = 0.5;
@@ -78,6 +80,47 @@ pub fn calibrate(
              held-out training images, computed with this blob through pse-runtime"
         ),
     })
+}
+
+/// The held-out images to calibrate on: the last `holdout` images of `dataset`'s training
+/// file (as the recipes hold them out), of the classes `known[class]` marks.
+pub fn held_out_images(
+    data_dir: &Path,
+    dataset: Dataset,
+    holdout: usize,
+    known: &[bool],
+) -> Result<Array2<f32>, data::DataError> {
+    let held = data::load(data_dir, dataset, Split::Train)?
+        .split_tail(holdout)
+        .1;
+    let rows: Vec<usize> = (0..held.len())
+        .filter(|&i| known.get(held.y[i] as usize).copied().unwrap_or(false))
+        .collect();
+    Ok(held.x.select(ndarray::Axis(0), &rows))
+}
+
+/// Calibrates the whole verdict on the held-out rows of `x` with `model` (its own threshold
+/// and bounds set aside): `percentile` (`0 <= p < 100`) is shared by the verdict's three
+/// tests (latent likelihood, reconstruction, likelihood ratio), a third each, so together
+/// they flag at most that share of the held-out images. The open-world part is `None`
+/// without held-out images.
+pub fn calibrate_verdict(
+    model: &Model<'_>,
+    x: ArrayView2<f32>,
+    percentile: f64,
+) -> Result<(Calibration, Option<OpenWorldCalibration>), Box<dyn std::error::Error>> {
+    if !(0.0..100.0).contains(&percentile) {
+        return Err(format!("percentile {percentile} is outside 0..100").into());
+    }
+    let each = percentile / 3.0;
+    let mut payload = *model.payload();
+    payload.unknown_threshold = f32::NEG_INFINITY;
+    payload.open_world = None;
+    let bare = Model::from_payload(payload)?;
+    Ok((
+        calibrate(&bare, x, each)?,
+        calibrate_open_world(&bare, x, each)?,
+    ))
 }
 
 /// The open-world bounds ([`pse_runtime::openworld`]) and how they were obtained.

@@ -477,27 +477,13 @@ pub fn export_run(
     // Calibrate the threshold with the exported model itself, on the held-out images of
     // the labels it knows. They are the last `recipe.holdout` training images, as
     // `train::training_set` leaves them.
-    let holdout = data::load(&opts.data_dir, cfg.dataset, Split::Train)?
-        .split_tail(cfg.recipe.holdout)
-        .1;
-    let rows: Vec<usize> = (0..holdout.len())
-        .filter(|&i| kept[holdout.y[i] as usize])
-        .collect();
-    let holdout_x = holdout.x.select(ndarray::Axis(0), &rows);
-    // The percentile is shared by the three tests of the verdict (latent likelihood,
-    // reconstruction, likelihood ratio), a third each: together they flag at most that
-    // share of the held-out images.
-    if !(0.0..100.0).contains(&opts.percentile) {
-        return Err(format!("percentile {} is outside 0..100", opts.percentile).into());
-    }
-    let each = opts.percentile / 3.0;
-    let (calibration, open_world) = {
-        let model = exported.model(f32::NEG_INFINITY)?;
-        (
-            calibrate::calibrate(&model, holdout_x.view(), each)?,
-            calibrate::calibrate_open_world(&model, holdout_x.view(), each)?,
-        )
-    };
+    let holdout_x =
+        calibrate::held_out_images(&opts.data_dir, cfg.dataset, cfg.recipe.holdout, &kept)?;
+    let (calibration, open_world) = calibrate::calibrate_verdict(
+        &exported.model(f32::NEG_INFINITY)?,
+        holdout_x.view(),
+        opts.percentile,
+    )?;
     exported.open_world = open_world.as_ref().map(|c| c.bounds);
     let bytes = exported.blob(calibration.threshold)?;
 

@@ -121,10 +121,12 @@ pub struct Report {
 /// A named set of images, one per row.
 pub type NamedSet = (String, Array2<f32>);
 
-/// The out-of-distribution sets for a model of `dataset`, `count` images each.
+/// The out-of-distribution sets for a model of `dataset`, `count` images each; `own` is
+/// that dataset's test images (the inverted set is made from them).
 pub fn suite(
     data_dir: &Path,
     dataset: Dataset,
+    own: ArrayView2<f32>,
     count: usize,
 ) -> Result<Vec<NamedSet>, Box<dyn std::error::Error>> {
     let pixels = data::PIXELS;
@@ -132,9 +134,8 @@ pub fn suite(
         let mut rng = Rng::new(0, Stream::Eval, 0x00D0_0000 + set);
         Array2::from_shape_simple_fn((count, pixels), || f(&mut rng))
     };
-    let own = data::load(data_dir, dataset, Split::Test)?;
-    let n = count.min(own.len());
-    let inverted = own.x.slice(ndarray::s![..n, ..]).mapv(|v| 1.0 - v);
+    let n = count.min(own.nrows());
+    let inverted = own.slice(ndarray::s![..n, ..]).mapv(|v| 1.0 - v);
     let other = match dataset {
         Dataset::Mnist => Dataset::Fashion,
         Dataset::Fashion => Dataset::Mnist,
@@ -192,7 +193,7 @@ pub fn measure(
         auroc_ratio: f64::NAN,
         ..row(format!("{dataset} test (own)"), &inside)
     }];
-    for (name, x) in suite(data_dir, dataset, count)? {
+    for (name, x) in suite(data_dir, dataset, own.x.view(), count)? {
         rows.push(row(name, &score_rows(model, x.view())?));
     }
     Ok(Report {

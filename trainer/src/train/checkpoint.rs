@@ -109,6 +109,7 @@ impl RunConfig {
 
 /// [`Recipe`] as versions 1 and 2 stored it: without `shards` and `average`.
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 struct RecipeV2 {
     name: String,
     steps: u64,
@@ -373,22 +374,6 @@ mod tests {
         );
     }
 
-    /// The recipe as versions 1 and 2 wrote it.
-    #[derive(Serialize)]
-    struct RecipeOld<'a> {
-        name: &'a str,
-        steps: u64,
-        batch: usize,
-        lr: f32,
-        lr_warmup: u64,
-        lr_final_frac: f32,
-        kl_warmup: u64,
-        kl_start: f32,
-        kl_weight: f32,
-        ce_weight: f32,
-        holdout: usize,
-    }
-
     fn file(version: u32, payload: &[u8]) -> Vec<u8> {
         let mut b = MAGIC.to_vec();
         b.extend_from_slice(&version.to_le_bytes());
@@ -408,7 +393,7 @@ mod tests {
             arch: Arch,
             labels: LabelKind,
             seed: u64,
-            recipe: RecipeOld<'a>,
+            recipe: RecipeV2,
             step: u64,
             params: &'a [f32],
             adam: &'a Adam,
@@ -419,7 +404,7 @@ mod tests {
             arch: Arch,
             labels: LabelKind,
             seed: u64,
-            recipe: RecipeOld<'a>,
+            recipe: RecipeV2,
             left_out: &'a [u8],
             step: u64,
             params: &'a [f32],
@@ -430,8 +415,8 @@ mod tests {
         want.config.recipe.shards = 1;
         let c = &want.config;
         let r = &c.recipe;
-        let old = || RecipeOld {
-            name: &r.name,
+        let old = || RecipeV2 {
+            name: r.name.clone(),
             steps: r.steps,
             batch: r.batch,
             lr: r.lr,

@@ -35,13 +35,11 @@ pub fn shard_rows(batch: usize, shards: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// One shard's inputs, buffers and results.
+/// One shard's rows of the batch, its noise, buffers and results.
 #[derive(Debug, Default)]
 struct Shard {
     rows: Range<usize>,
-    x: Array2<f32>,
-    target: Option<Array2<f32>>,
-    y: Vec<u8>,
+    /// The shard's noise rows, gathered from each draw's block of the batch's noise.
     eps: Array2<f32>,
     grad: Vec<f32>,
     terms: Terms,
@@ -95,10 +93,6 @@ impl ShardedStep {
         let d = eps.ncols();
         for sh in &mut self.shards {
             let (r, n) = (sh.rows.clone(), sh.rows.len());
-            sh.x = x.slice(s![r.clone(), ..]).to_owned();
-            sh.target = target.map(|t| t.slice(s![r.clone(), ..]).to_owned());
-            sh.y.clear();
-            sh.y.extend_from_slice(&y[r.clone()]);
             if sh.eps.dim() != (n * draws, d) {
                 sh.eps = Array2::zeros((n * draws, d));
             }
@@ -107,16 +101,19 @@ impl ShardedStep {
                 sh.eps.slice_mut(s![k * n..(k + 1) * n, ..]).assign(&from);
             }
         }
+        // The images, targets and classes are read in place: a shard's rows of a row-major
+        // batch are contiguous.
         let work = |sh: &mut Shard| {
+            let r = sh.rows.clone();
             sh.grad.fill(0.0);
             sh.terms = objective::loss_and_grad(
                 net,
                 params,
                 &mut sh.grad,
                 labels,
-                sh.x.view(),
-                sh.target.as_ref().map(|t| t.view()),
-                &sh.y,
+                x.slice_move(s![r.clone(), ..]),
+                target.map(|t| t.slice_move(s![r.clone(), ..])),
+                &y[r],
                 sh.eps.view(),
                 w,
                 &mut sh.ws,
