@@ -78,6 +78,26 @@ fn main() {
         file_name(&blob_path),
     );
     fs::write(out.join("model_consts.rs"), consts).expect("write model_consts.rs");
+
+    // The vector table's device-interrupt entries cortex-m-rt links without a device crate
+    // (its docs: 32 on ARMv6-M, 240 on ARMv7-M and ARMv8-M Baseline, 480 on ARMv8-M
+    // Mainline), for the flash figure on boards whose vector table is apart from the code.
+    let target = env::var("TARGET").unwrap_or_default();
+    let interrupts = if target.starts_with("thumbv6m") {
+        32
+    } else if target.starts_with("thumbv8m.main") {
+        480
+    } else {
+        240
+    };
+    fs::write(
+        out.join("target_consts.rs"),
+        format!(
+            "/// Device-interrupt entries of cortex-m-rt's vector table on this target.\n\
+             pub const VECTOR_INTERRUPTS: usize = {interrupts};\n"
+        ),
+    )
+    .expect("write target_consts.rs");
 }
 
 fn file_name(p: &Path) -> String {

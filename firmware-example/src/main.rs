@@ -27,6 +27,7 @@ use line::Line;
 
 // SCRATCH_F32, SCRATCH_I8, PIXELS, WIDTH, LATENT, BLOB_NAME: build.rs, from the linked blob.
 include!(concat!(env!("OUT_DIR"), "/model_consts.rs"));
+include!(concat!(env!("OUT_DIR"), "/target_consts.rs"));
 
 /// `include_bytes!` data is only byte-aligned; the runtime does not need more (it reads every
 /// number with `from_le_bytes`), but a 16-byte aligned blob keeps word loads aligned where
@@ -579,22 +580,29 @@ struct Mem {
     static_ram: usize,
 }
 
-/// Flash image size and statically allocated RAM, from cortex-m-rt's linker symbols.
+/// Flash image size and statically allocated RAM, from cortex-m-rt's linker symbols: the
+/// vector table, then everything from `__stext` to the end of `.data`'s load image (on most
+/// boards the two are adjacent; on `mps3-an547` the code starts in another memory).
 fn memory() -> Mem {
     unsafe extern "C" {
         static __vector_table: u32;
+        static __eexceptions: u32;
+        static __stext: u32;
         static __sidata: u32;
         static __sdata: u32;
         static __edata: u32;
         static _stack_end: u32;
     }
     let vt = &raw const __vector_table as usize;
+    let eexceptions = &raw const __eexceptions as usize;
+    let stext = &raw const __stext as usize;
+    let vector_table = eexceptions - vt + VECTOR_INTERRUPTS * 4;
     let sidata = &raw const __sidata as usize;
     let sdata = &raw const __sdata as usize;
     let edata = &raw const __edata as usize;
     let stack_end = &raw const _stack_end as usize;
     Mem {
-        flash: sidata + (edata - sdata) - vt,
+        flash: vector_table + sidata + (edata - sdata) - stext,
         static_ram: stack_end - sdata,
     }
 }

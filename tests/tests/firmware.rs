@@ -49,8 +49,8 @@ const QEMU_ARGS: &[&str] = &[
 ];
 /// Wall-clock limit for one firmware run (it takes about a second).
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
-/// SysTick runs on the 25 MHz core clock; `-icount shift=0` makes one instruction 1 ns.
-const INSTRUCTIONS_PER_TICK: u64 = 40;
+/// `-icount shift=0` makes one instruction 1 ns of virtual time.
+const INSTRUCTIONS_PER_SECOND: u64 = 1_000_000_000;
 
 /// A core class the firmware runs on under QEMU: its Rust target and QEMU's CPU and machine.
 struct Core {
@@ -64,6 +64,9 @@ struct Core {
     machine: &'static str,
     /// The firmware's memory map (`firmware-example/boards/<board>/memory.x`).
     board: &'static str,
+    /// The machine's SysTick clock (QEMU's MPS2/MPS3 system clock), for the fallback
+    /// instruction counts when the plugin cannot be loaded.
+    systick_hz: u64,
 }
 
 /// Cortex-M4F on MPS2 AN386: the firmware's default (`.cargo/config.toml`).
@@ -73,6 +76,7 @@ const CORTEX_M4F: Core = Core {
     cpu: "cortex-m4",
     machine: "mps2-an386",
     board: "mps2-an386",
+    systick_hz: 25_000_000,
 };
 /// Cortex-M3 on MPS2 AN385: no FPU (soft float), no DSP instructions.
 const CORTEX_M3: Core = Core {
@@ -81,6 +85,7 @@ const CORTEX_M3: Core = Core {
     cpu: "cortex-m3",
     machine: "mps2-an385",
     board: "mps2-an386",
+    systick_hz: 25_000_000,
 };
 /// Cortex-M7 on MPS2 AN500: the M4F's instruction set (the same ELF), another pipeline.
 const CORTEX_M7: Core = Core {
@@ -89,6 +94,7 @@ const CORTEX_M7: Core = Core {
     cpu: "cortex-m7",
     machine: "mps2-an500",
     board: "mps2-an386",
+    systick_hz: 25_000_000,
 };
 /// Cortex-M33 (Armv8-M Mainline, TrustZone) on MPS2 AN505: starts Secure at 0x10000000, so
 /// it has its own memory map; the portable int8 kernel (the DSP kernel is enabled on
@@ -99,6 +105,19 @@ const CORTEX_M33: Core = Core {
     cpu: "cortex-m33",
     machine: "mps2-an505",
     board: "mps2-an505",
+    systick_hz: 20_000_000,
+};
+
+/// Cortex-M55 (Armv8.1-M Mainline with Helium, TrustZone) on MPS3 AN547: the M33's ELF
+/// (`thumbv8m.main`, portable int8 kernel) with its own memory map (vector table in the ITCM,
+/// the rest in the FPGA SRAM).
+const CORTEX_M55: Core = Core {
+    name: "cortex-m55",
+    target: "thumbv8m.main-none-eabihf",
+    cpu: "cortex-m55",
+    machine: "mps3-an547",
+    board: "mps3-an547",
+    systick_hz: 32_000_000,
 };
 
 /// Builds share one target directory: one at a time, each ELF copied out before the next.
@@ -268,9 +287,9 @@ struct Run {
     spans: Option<Vec<u64>>,
 }
 
-fn run_firmware(elf: &Path) -> Run {
+fn run_firmware(elf: &Path, core: &Core) -> Run {
     let plugin = build_plugin();
-    let mut out = run_qemu(elf, plugin.as_deref(), &CORTEX_M4F);
+    let mut out = run_qemu(elf, plugin.as_deref(), core);
     let mut used_plugin = plugin.is_some();
     let first = String::from_utf8_lossy(&out.stdout);
     if used_plugin && !first.contains("PSE-FIRMWARE") {
@@ -279,7 +298,7 @@ fn run_firmware(elf: &Path) -> Run {
             "note: QEMU refused the icount plugin ({}); SysTick counts only",
             String::from_utf8_lossy(&out.stderr).trim()
         );
-        out = run_qemu(elf, None, &CORTEX_M4F);
+        out = run_qemu(elf, None, core);
         used_plugin = false;
     }
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -530,12 +549,15 @@ fn layer_macs(l: &Layer<'_>) -> u64 {
 }
 
 /// Multiply-adds of one annotation (trunk and both heads) and one generation (decoder).
+/// Multiply-adds of one annotation (the encoder, and the decoder pass of the open-world
+/// verdict when the blob has one) and of one generation (the decoder).
 fn model_macs(p: &Payload<'_>) -> (u64, u64) {
     let enc = p.encoder.trunk.layers().iter().map(layer_macs).sum::<u64>()
         + layer_macs(&p.encoder.mu)
         + layer_macs(&p.encoder.logvar);
     let dec = p.decoder.layers().iter().map(layer_macs).sum::<u64>();
-    (enc, dec)
+    let verdict = if p.open_world.is_some() { dec } else { 0 };
+    (enc + verdict, dec)
 }
 
 fn field<'a>(stdout: &'a str, prefix: &str) -> Vec<&'a str> {
@@ -558,7 +580,7 @@ fn arm_size(elf: &Path) -> Option<String> {
         .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
-fn measurements(encoding: &str, blob: &[u8], elf: &Path, run: &Run) -> String {
+fn measurements(encoding: &str, core: &Core, blob: &[u8], elf: &Path, run: &Run) -> String {
     let model = Model::from_bytes(blob).expect("valid blob");
     let (ann_macs, gen_macs) = model_macs(model.payload());
     let mem = field(&run.stdout, "MEM ");
@@ -572,7 +594,9 @@ fn measurements(encoding: &str, blob: &[u8], elf: &Path, run: &Run) -> String {
     let enroll_line = field(&run.stdout, "COST ENROLL ");
     let (n_enroll, enroll_ticks) = (num(enroll_line[0]), num(enroll_line[1]));
     // Instructions per operation: exact from the plugin (spans in firmware order: load,
-    // each annotation, each generation, the enrollment), else SysTick ticks × 40 (±40).
+    // each annotation, each generation, the enrollment), else SysTick ticks converted at the
+    // machine's clock (± one tick).
+    let per_tick = |ticks: u64| ticks * INSTRUCTIONS_PER_SECOND / core.systick_hz;
     let (load_i, ann_i, gen_i, enroll_i, how) = match &run.spans {
         Some(s) if s.len() as u64 == 1 + n_ann + n_gen + 1 => {
             let (n_ann, n_gen) = (n_ann as usize, n_gen as usize);
@@ -588,19 +612,22 @@ fn measurements(encoding: &str, blob: &[u8], elf: &Path, run: &Run) -> String {
             )
         }
         _ => (
-            load_ticks * INSTRUCTIONS_PER_TICK,
-            ann_ticks * INSTRUCTIONS_PER_TICK / n_ann,
-            gen_ticks * INSTRUCTIONS_PER_TICK / n_gen,
-            enroll_ticks * INSTRUCTIONS_PER_TICK,
-            "SysTick ticks x 40",
+            per_tick(load_ticks),
+            per_tick(ann_ticks) / n_ann,
+            per_tick(gen_ticks) / n_gen,
+            per_tick(enroll_ticks),
+            "SysTick ticks",
         ),
     };
     let ratio = |i: u64, m: u64| i as f64 / m as f64;
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "firmware measurements, {encoding} blob ({} bytes)",
-        blob.len()
+        "firmware measurements, {encoding} blob ({} bytes), {} ({}, QEMU {})",
+        blob.len(),
+        core.name,
+        core.target,
+        core.machine
     );
     let images = fs::metadata(root().join(IMAGES)).map_or(0, |m| m.len())
         + fs::metadata(root().join(LABELS)).map_or(0, |m| m.len());
@@ -662,6 +689,18 @@ fn measurements(encoding: &str, blob: &[u8], elf: &Path, run: &Run) -> String {
     if let Some(size) = arm_size(elf) {
         let _ = write!(s, "  arm-none-eabi-size:\n{size}");
     }
+    // One row of the core × encoding table (docs/mcu.md), written once the run was found
+    // bit-identical to the host (the callers compare first).
+    let row = format!(
+        "| {} | {encoding} | yes | {ann_i} | {:.2} | {} | {} |\n",
+        core.name,
+        ratio(ann_i, ann_macs),
+        flash - images,
+        static_ram + stack
+    );
+    let rows = work_dir().join("table");
+    let _ = fs::create_dir_all(&rows);
+    let _ = fs::write(rows.join(format!("{}-{encoding}.md", core.name)), row);
     s
 }
 
@@ -681,7 +720,7 @@ fn host_device_bit_identical(encoding: &str, blob_file: PathBuf, features: &[&st
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let elf = build_firmware(encoding, &CORTEX_M4F, features, &blob_file);
-    let run = run_firmware(&elf);
+    let run = run_firmware(&elf, &CORTEX_M4F);
     assert!(
         run.stdout.lines().any(|l| l == "DONE"),
         "no DONE line:\n{}",
@@ -689,7 +728,7 @@ fn host_device_bit_identical(encoding: &str, blob_file: PathBuf, features: &[&st
     );
     let host = expected_lines(&blob, &name);
     compare(encoding, &run.stdout, &host);
-    let report = measurements(encoding, &blob, &elf, &run);
+    let report = measurements(encoding, &CORTEX_M4F, &blob, &elf, &run);
     println!(
         "{encoding}: all {} result lines bit-identical\n{report}",
         host.len()
@@ -717,7 +756,8 @@ fn firmware_i8_matches_host_bit_for_bit() {
     );
 }
 
-/// The int8 model on another core class: every result line equal to the host's.
+/// The int8 model on another core class: every result line equal to the host's, and the
+/// core's measurements (`<core>-i8-measurements.txt`, a row of the table).
 fn other_core_bit_identical(core: &Core) {
     require_qemu();
     let blob_file = blob_path("i8");
@@ -727,27 +767,27 @@ fn other_core_bit_identical(core: &Core) {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let elf = build_firmware(&format!("i8-{}", core.name), core, &[], &blob_file);
-    let out = run_qemu(&elf, None, core);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let run = run_firmware(&elf, core);
     assert!(
-        out.status.success() && stdout.lines().any(|l| l == "DONE"),
+        run.stdout.lines().any(|l| l == "DONE"),
         "{} ({}) did not finish:\n{}",
         core.name,
         core.machine,
-        tail(&stdout, 20)
+        tail(&run.stdout, 20)
     );
     let host = expected_lines(&blob, &name);
-    compare(core.name, &stdout, &host);
-    let ticks = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("COST ANNOTATE "))
-        .unwrap_or("?");
+    compare(core.name, &run.stdout, &host);
+    let report = measurements("i8", core, &blob, &elf, &run);
     println!(
-        "{} ({} under QEMU {}): all {} result lines bit-identical; COST ANNOTATE {ticks}",
+        "{} ({} under QEMU {}): all {} result lines bit-identical\n{report}",
         core.name,
         core.target,
         core.machine,
         host.len()
+    );
+    let _ = fs::write(
+        work_dir().join(format!("{}-i8-measurements.txt", core.name)),
+        &report,
     );
 }
 
@@ -764,6 +804,11 @@ fn firmware_i8_on_cortex_m33_matches_host_bit_for_bit() {
 #[test]
 fn firmware_i8_on_cortex_m7_matches_host_bit_for_bit() {
     other_core_bit_identical(&CORTEX_M7);
+}
+
+#[test]
+fn firmware_i8_on_cortex_m55_matches_host_bit_for_bit() {
+    other_core_bit_identical(&CORTEX_M55);
 }
 
 #[test]
