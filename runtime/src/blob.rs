@@ -20,7 +20,7 @@ use crate::{Error, Model};
 pub const MAGIC: [u8; 4] = *b"PSE\0";
 /// The format version this runtime writes; it reads this one and every older one
 /// ([`OLDEST_VERSION`]..=`FORMAT_VERSION`).
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// The oldest format version this runtime reads.
 pub const OLDEST_VERSION: u16 = 1;
 /// Length of the header in bytes.
@@ -102,7 +102,37 @@ pub fn decode(bytes: &[u8]) -> Result<Payload<'_>, Error> {
     if !rest.is_empty() {
         return Err(Error::TrailingPayload { unread: rest.len() });
     }
+    if header.version < 3 {
+        before_version_3(&p)?;
+    }
     Ok(p)
+}
+
+/// What versions 1 and 2 did not have, refused in a blob that claims one of them: int4
+/// weights (the wire's `Weights` variant 3: `Decode`, as a reader of those versions would
+/// say) and a blob without a decoder (`MissingLayers`).
+fn before_version_3(p: &Payload<'_>) -> Result<(), Error> {
+    let e = &p.encoder;
+    let heads = [e.mu, e.logvar];
+    let label_heads = p.label_encoder.map(|l| [l.mu, l.logvar]);
+    let layers = e
+        .trunk
+        .layers()
+        .iter()
+        .chain(&heads)
+        .chain(p.decoder.layers())
+        .chain(label_heads.iter().flatten());
+    for layer in layers {
+        if matches!(layer.weights, crate::payload::Weights::I4 { .. }) {
+            return Err(Error::Decode);
+        }
+    }
+    if p.decoder.layers().is_empty() {
+        return Err(Error::MissingLayers {
+            part: crate::error::Part::Decoder,
+        });
+    }
+    Ok(())
 }
 
 /// Bytes [`encode`] writes for `payload` (validating it first).
@@ -186,7 +216,7 @@ mod tests {
     use crate::testutil::{OwnedModel, Spec, WirePayload, to_blob};
     use std::vec;
 
-    const ENCODINGS: [Encoding; 3] = [Encoding::F32, Encoding::F16, Encoding::I8];
+    const ENCODINGS: [Encoding; 4] = [Encoding::F32, Encoding::F16, Encoding::I8, Encoding::I4];
 
     #[test]
     fn round_trip_each_encoding() {
@@ -200,7 +230,8 @@ mod tests {
                 // Zero-copy: the decoded weights point into the blob.
                 let w = match back.decoder.layers()[0].weights {
                     crate::payload::Weights::F32(w) | crate::payload::Weights::F16(w) => w,
-                    crate::payload::Weights::I8 { q, .. } => q,
+                    crate::payload::Weights::I8 { q, .. }
+                    | crate::payload::Weights::I4 { q, .. } => q,
                 };
                 let range = blob.as_ptr_range();
                 assert!(range.contains(&w.as_ptr()));
@@ -222,7 +253,7 @@ mod tests {
         let m = OwnedModel::random(&Spec::tiny(Encoding::F32), 1);
         let blob = to_blob(&m.payload());
         assert_eq!(&blob[..4], b"PSE\0");
-        assert_eq!(&blob[4..6], &[2, 0]);
+        assert_eq!(&blob[4..6], &[3, 0]);
         let len = u32::from_le_bytes(blob[6..10].try_into().unwrap()) as usize;
         assert_eq!(len, blob.len() - HEADER_LEN);
         let crc = u32::from_le_bytes(blob[10..14].try_into().unwrap());
@@ -232,7 +263,7 @@ mod tests {
         assert_eq!(
             read_header(&blob).unwrap(),
             Header {
-                version: 2,
+                version: 3,
                 payload_len: len as u32,
                 crc
             }
@@ -252,6 +283,31 @@ mod tests {
         assert!(Model::from_bytes(&v1).is_ok());
         let relabelled = crate::testutil::envelope_version(2, &v2[HEADER_LEN..v2.len() - 1]);
         assert_eq!(decode(&relabelled), Err(Error::Decode));
+    }
+
+    #[test]
+    fn version_2_blobs_load_without_what_version_3_added() {
+        let relabel = |blob: &[u8]| crate::testutil::envelope_version(2, &blob[HEADER_LEN..]);
+        let m = OwnedModel::random(&Spec::tiny(Encoding::I8), 5);
+        let v2 = relabel(&to_blob(&m.payload()));
+        assert_eq!(decode(&v2).unwrap(), m.payload());
+        // Int4 weights and a blob without a decoder are version 3's.
+        let i4 = OwnedModel::random(&Spec::tiny(Encoding::I4), 5);
+        assert!(Model::from_bytes(&to_blob(&i4.payload())).is_ok());
+        assert_eq!(
+            decode(&relabel(&to_blob(&i4.payload()))),
+            Err(Error::Decode)
+        );
+        let mut annotate_only = m.clone();
+        annotate_only.decoder.clear();
+        let v3 = to_blob(&annotate_only.payload());
+        assert!(Model::from_bytes(&v3).is_ok());
+        assert_eq!(
+            decode(&relabel(&v3)),
+            Err(Error::MissingLayers {
+                part: crate::error::Part::Decoder
+            })
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Dense layers for `f32`, `f16` and int8 weights: `act(W x + b)`, run by the kernels of
+//! Dense layers for `f32`, `f16`, int8 and int4 weights: `act(W x + b)`, run by the kernels of
 //! `kernel.rs` (and `simd.rs`), whose arithmetic [`crate::reference`] states one row at a
 //! time.
 
@@ -23,8 +23,8 @@ pub fn activate(act: Activation, y: &mut [f32]) {
 }
 
 impl Layer<'_> {
-    /// `y = act(W x + b)`, checking the lengths of `x`, `y` and `quant` (which int8 layers
-    /// need, at least `2 * in_dim + 24` long; other layers accept `&mut []`). The layer's own arrays are
+    /// `y = act(W x + b)`, checking the lengths of `x`, `y` and `quant` (which int8 and int4
+    /// layers need, at least `2 * in_dim + 24` long; other layers accept `&mut []`). The layer's own arrays are
     /// trusted: use layers of a validated [`crate::Model`] (or of a payload that
     /// [`crate::Model::from_payload`] accepted).
     pub fn forward(&self, x: &[f32], y: &mut [f32], quant: &mut [i8]) -> Result<(), Error> {
@@ -42,7 +42,7 @@ impl Layer<'_> {
             });
         }
         let needed = kernel::quant_len(inp);
-        if matches!(self.weights, Weights::I8 { .. }) && quant.len() < needed {
+        if self.takes_bytes() && quant.len() < needed {
             return Err(Error::QuantScratchTooSmall {
                 needed,
                 got: quant.len(),
@@ -62,26 +62,31 @@ impl Layer<'_> {
             Weights::F32(w) => kernel::layer_f32(w, inp, x, self.bias, y),
             Weights::F16(w) => kernel::layer_f16(w, inp, x, self.bias, y),
             Weights::I8 { q, scales } => kernel::layer_i8(q, inp, scales, self.bias, x, quant, y),
+            Weights::I4 { q, scales } => kernel::layer_i4(q, inp, scales, self.bias, x, quant, y),
         }
         activate(self.activation, y);
     }
 }
 
 impl Layer<'_> {
-    /// [`Layer::apply`] of an int8 layer to an image given as bytes (values
+    /// [`Layer::apply`] of an int8 or int4 layer to an image given as bytes (values
     /// `byte as f32 / 255.0`), quantised straight from the bytes: the same outputs as
-    /// converting the image to `f32` first, without the `f32` copy. Only for int8 layers
+    /// converting the image to `f32` first, without the `f32` copy. Only for those layers
     /// (see [`Layer::takes_bytes`]); any other layer leaves `y` unchanged.
     pub(crate) fn apply_bytes(&self, x: &[u8], y: &mut [f32], quant: &mut [i8]) {
-        if let Weights::I8 { q, scales } = self.weights {
-            kernel::layer_i8(q, self.in_dim as usize, scales, self.bias, x, quant, y);
-            activate(self.activation, y);
+        let inp = self.in_dim as usize;
+        match self.weights {
+            Weights::I8 { q, scales } => kernel::layer_i8(q, inp, scales, self.bias, x, quant, y),
+            Weights::I4 { q, scales } => kernel::layer_i4(q, inp, scales, self.bias, x, quant, y),
+            Weights::F32(_) | Weights::F16(_) => return,
         }
+        activate(self.activation, y);
     }
 
-    /// Whether [`Layer::apply_bytes`] applies to this layer (int8 weights).
+    /// Whether the layer quantises its input (int8 and int4 weights): it then needs int8
+    /// scratch, and [`Layer::apply_bytes`] applies to it.
     pub(crate) const fn takes_bytes(&self) -> bool {
-        matches!(self.weights, Weights::I8 { .. })
+        matches!(self.weights, Weights::I8 { .. } | Weights::I4 { .. })
     }
 }
 
@@ -269,6 +274,34 @@ mod tests {
                         xi.abs() as f64 * ws / 2.0 + (wi.abs() as f64 + ws / 2.0) * xs / 2.0
                     })
                     .sum();
+                assert!(
+                    (*a as f64 - e).abs() <= bound + 1e-4,
+                    "{a} vs {e} (bound {bound})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn i4_within_quantisation_error() {
+        let mut rng = Rng::new(5);
+        for &(out, inp) in &[(3, 7), (16, 61), (64, 512), (8, 784)] {
+            let (w, b, x) = case(&mut rng, out, inp);
+            let y = run(Encoding::I4, &w, &b, &x);
+            let mut wb = vec![0u8; Encoding::I4.weight_bytes(out, inp).unwrap()];
+            let mut sb = vec![0u8; 4 * out];
+            encode_weights(Encoding::I4, &w, out, inp, &mut wb, &mut sb).unwrap();
+            let xs = crate::quant::scale_of(&x) as f64;
+            for (o, a) in y.iter().enumerate() {
+                // The decoded weights ŵ are exact; only the input's rounding remains:
+                // |Σ ŵ x − Σ ŵ x̂| ≤ Σ |ŵ| xs/2.
+                let ws = f32::from_le_bytes(sb[4 * o..4 * o + 4].try_into().unwrap()) as f64;
+                let row = &wb[o * inp.div_ceil(2)..];
+                let decoded: Vec<f32> = (0..inp)
+                    .map(|i| (crate::reference::i4_at(row, i) as f64 * ws) as f32)
+                    .collect();
+                let e = reference(&decoded, &b[o..o + 1], &x)[0];
+                let bound: f64 = decoded.iter().map(|&v| v.abs() as f64 * xs / 2.0).sum();
                 assert!(
                     (*a as f64 - e).abs() <= bound + 1e-4,
                     "{a} vs {e} (bound {bound})"

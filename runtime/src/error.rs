@@ -138,7 +138,9 @@ pub enum Error {
         /// The maximum.
         max: usize,
     },
-    /// A part that needs at least one layer (the decoder) has none.
+    /// A part that needs at least one layer has none: the decoder of a blob with the
+    /// open-world verdict or of format version 1 or 2 (refused on load), or of a blob for
+    /// annotation only asked to decode (generation, image scores).
     MissingLayers {
         /// The part.
         part: Part,

@@ -579,6 +579,51 @@ pub(crate) fn layer_i8<T: Input>(
     }
 }
 
+/// `y = W x + b` for an int4 layer (rows of `inp.div_ceil(2)` packed bytes, see
+/// [`crate::reference::dot_i4`]): quantises `x` to int8 codes like [`layer_i8`] (into the
+/// first `inp` bytes of `quant`) and sums exact `i32` products, one byte (two weights) at a
+/// time. No vector kernel: int4 is for flash-bound devices, where this loop is
+/// `ldrb, sbfx, ubfx/asr, ldrsb ×2, mla ×2` per two weights.
+pub(crate) fn layer_i4<T: Input>(
+    q: &[u8],
+    inp: usize,
+    scales: &[u8],
+    bias: &[u8],
+    x: &[T],
+    quant: &mut [i8],
+    y: &mut [f32],
+) {
+    let x_scale = input_scale(x);
+    if x_scale == 0.0 {
+        bias_only(bias, y);
+        return;
+    }
+    let codes = quant.get_mut(..inp).unwrap_or_default();
+    for (c, &v) in codes.iter_mut().zip(x) {
+        *c = code(v.value(), x_scale) as i8;
+    }
+    let codes: &[i8] = codes;
+    let (pairs, last) = codes.as_chunks::<2>();
+    let rows = q.chunks_exact(inp.div_ceil(2).max(1));
+    let scales = scales.as_chunks::<4>().0;
+    let bias = bias.as_chunks::<4>().0;
+    for (((row, yv), s), b) in rows.zip(y.iter_mut()).zip(scales).zip(bias) {
+        let mut acc = 0i32;
+        for (&byte, &[x0, x1]) in row.iter().zip(pairs) {
+            let w0 = i32::from(((byte << 4) as i8) >> 4);
+            let w1 = i32::from((byte as i8) >> 4);
+            acc = acc
+                .wrapping_add(w0.wrapping_mul(i32::from(x0)))
+                .wrapping_add(w1.wrapping_mul(i32::from(x1)));
+        }
+        if let (Some(&x0), Some(&byte)) = (last.first(), row.get(pairs.len())) {
+            let w0 = i32::from(((byte << 4) as i8) >> 4);
+            acc = acc.wrapping_add(w0.wrapping_mul(i32::from(x0)));
+        }
+        *yv = finish_i8(acc, s, x_scale, b);
+    }
+}
+
 /// `y = b` (an int8 layer's output for an all-zero input).
 #[inline(always)]
 pub(crate) fn bias_only(bias: &[u8], y: &mut [f32]) {
@@ -609,11 +654,11 @@ pub(crate) fn dot4_split(rows: [&[u8]; 4], x: &[i8], sum_x: i32) -> [i32; 4] {
 )]
 mod tests {
     //! The kernels against the plain reference code they replace (`reference::dot_f32`,
-    //! `reference::dot_f16`, `reference::dot_i8`, `quant::quantize_value`, `quant::max_abs`), bit
+    //! `reference::dot_f16`, `reference::dot_i8`, `reference::dot_i4`, `quant::quantize_value`, `quant::max_abs`), bit
     //! for bit.
     use super::*;
     use crate::quant::quantize_value;
-    use crate::reference::{dot_f16, dot_f32, dot_i8, f16_bits_to_f32};
+    use crate::reference::{dot_f16, dot_f32, dot_i4, dot_i8, f16_bits_to_f32};
     use crate::rng::Rng;
     use std::vec;
     use std::vec::Vec;
@@ -805,6 +850,59 @@ mod tests {
             let values: Vec<f32> = bytes.iter().map(|b| b.value()).collect();
             layer_i8(&q, inp, &scales, &bias, &bytes, &mut quant, &mut y);
             assert_eq!(bits(&y), bits(&reference_i8(&q, &scales, &bias, &values)));
+        }
+    }
+
+    /// The int4 layer as documented: int8 activation codes, `dot_i4`, the int8 output formula.
+    fn reference_i4(q: &[u8], scales: &[u8], bias: &[u8], x: &[f32]) -> Vec<f32> {
+        let row = x.len().div_ceil(2);
+        let xs = crate::quant::scale_of(x);
+        let xs = if xs > 0.0 { xs } else { 0.0 };
+        let codes: Vec<i8> = x.iter().map(|&v| quantize_value(v, xs)).collect();
+        (0..bias.len() / 4)
+            .map(|o| {
+                let b = f32::from_le_bytes(bias[4 * o..4 * o + 4].try_into().unwrap());
+                let s = f32::from_le_bytes(scales[4 * o..4 * o + 4].try_into().unwrap());
+                if xs == 0.0 {
+                    b
+                } else {
+                    dot_i4(&q[row * o..row * (o + 1)], &codes) as f32 * (s * xs) + b
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn int4_layers_equal_the_reference() {
+        let mut rng = Rng::new(14);
+        for &(out, inp) in SHAPES.iter().chain(&[(3, 1), (5, 7), (4, 33)]) {
+            // Random nibbles, -8 included (the exporter never writes it; a blob may).
+            let q = random_bytes(&mut rng, out * inp.div_ceil(2));
+            let bias: Vec<u8> = (0..out).flat_map(|_| rng.normal().to_le_bytes()).collect();
+            let scales: Vec<u8> = (0..out)
+                .flat_map(|_| (rng.uniform() * 0.05).to_le_bytes())
+                .collect();
+            let mut quant = vec![0i8; quant_len(inp)];
+            let mut y = vec![0f32; out];
+            for kind in 0..3 {
+                let x: Vec<f32> = (0..inp)
+                    .map(|_| match kind {
+                        0 => rng.normal(),
+                        1 => rng.normal().abs(),
+                        _ => 0.0,
+                    })
+                    .collect();
+                layer_i4(&q, inp, &scales, &bias, &x, &mut quant, &mut y);
+                assert_eq!(
+                    bits(&y),
+                    bits(&reference_i4(&q, &scales, &bias, &x)),
+                    "{out}x{inp} kind {kind}"
+                );
+            }
+            let bytes = random_bytes(&mut rng, inp);
+            let values: Vec<f32> = bytes.iter().map(|b| b.value()).collect();
+            layer_i4(&q, inp, &scales, &bias, &bytes, &mut quant, &mut y);
+            assert_eq!(bits(&y), bits(&reference_i4(&q, &scales, &bias, &values)));
         }
     }
 }

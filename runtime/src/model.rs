@@ -155,6 +155,12 @@ impl<'a> Model<'a> {
         self.payload.unknown_threshold
     }
 
+    /// Whether the blob has a decoder (generation, the open-world scores); a blob exported
+    /// for annotation only (`pse-trainer export --part annotate`) has none.
+    pub fn has_decoder(&self) -> bool {
+        !self.payload.decoder.layers().is_empty()
+    }
+
     /// The word-vector size `k` of the label encoder, if the model has one.
     pub const fn word_dim(&self) -> Option<usize> {
         self.word_dim
@@ -313,13 +319,19 @@ impl<'a> Model<'a> {
     }
 
     /// `p(x|z)`: decodes the latent point `z` (`d` long) into pixel probabilities in
-    /// `[0, 1]` (`width * height` long).
+    /// `[0, 1]` (`width * height` long). A blob exported for annotation only has no decoder:
+    /// [`Error::MissingLayers`] (as for everything that decodes: generation, image scores).
     pub fn decode(
         &self,
         z: &[f32],
         scratch: &mut Scratch<'_>,
         out: &mut [f32],
     ) -> Result<(), Error> {
+        if !self.has_decoder() {
+            return Err(Error::MissingLayers {
+                part: crate::error::Part::Decoder,
+            });
+        }
         self.check_scratch(scratch)?;
         self.check_latent(z.len(), false)?;
         if out.len() != self.pixels {

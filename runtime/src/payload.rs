@@ -44,28 +44,37 @@ pub enum Encoding {
     F16,
     /// Symmetric int8 per output channel, 1 byte per weight plus one `f32` scale per row.
     I8,
+    /// Symmetric int4 per output channel, two weights per byte (each row padded to a whole
+    /// byte) plus one `f32` scale per row (format version 3).
+    I4,
 }
 
 impl Encoding {
-    /// Bytes per weight.
-    pub const fn bytes_per_weight(self) -> usize {
+    /// Bytes of the weight array of an `out × inp` layer (`None` on overflow).
+    pub fn weight_bytes(self, out: usize, inp: usize) -> Option<usize> {
         match self {
-            Encoding::F32 => 4,
-            Encoding::F16 => 2,
-            Encoding::I8 => 1,
+            Encoding::F32 => out.checked_mul(inp)?.checked_mul(4),
+            Encoding::F16 => out.checked_mul(inp)?.checked_mul(2),
+            Encoding::I8 => out.checked_mul(inp),
+            Encoding::I4 => out.checked_mul(inp.div_ceil(2)),
         }
     }
 
-    /// Bytes of the weight array of an `out × inp` layer (`None` on overflow).
-    pub fn weight_bytes(self, out: usize, inp: usize) -> Option<usize> {
-        out.checked_mul(inp)?.checked_mul(self.bytes_per_weight())
-    }
-
-    /// Bytes of the scale array of a layer with `out` outputs (0 unless int8).
+    /// Bytes of the scale array of a layer with `out` outputs (0 unless int8 or int4).
     pub fn scale_bytes(self, out: usize) -> Option<usize> {
         match self {
-            Encoding::I8 => out.checked_mul(4),
+            Encoding::I8 | Encoding::I4 => out.checked_mul(4),
             Encoding::F32 | Encoding::F16 => Some(0),
+        }
+    }
+
+    /// The short name the exporter and the model cards use (`f32`, `f16`, `i8`, `i4`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Encoding::F32 => "f32",
+            Encoding::F16 => "f16",
+            Encoding::I8 => "i8",
+            Encoding::I4 => "i4",
         }
     }
 }
@@ -86,6 +95,15 @@ pub enum Weights<'a> {
         /// One scale per output channel.
         scales: &'a [u8],
     },
+    /// `out * ceil(in / 2)` bytes of 4-bit two's-complement codes (row `o`'s weight `i` in
+    /// byte `o * ceil(in / 2) + i / 2`, the low nibble for even `i`) and `out` `f32` scales:
+    /// `w[o][i] = q[o][i] as f32 * scales[o]` (format version 3).
+    I4 {
+        /// The packed quantised weights.
+        q: &'a [u8],
+        /// One scale per output channel.
+        scales: &'a [u8],
+    },
 }
 
 impl<'a> Weights<'a> {
@@ -95,16 +113,18 @@ impl<'a> Weights<'a> {
             Weights::F32(_) => Encoding::F32,
             Weights::F16(_) => Encoding::F16,
             Weights::I8 { .. } => Encoding::I8,
+            Weights::I4 { .. } => Encoding::I4,
         }
     }
 
     /// Builds weights of encoding `enc` from arrays written by
-    /// [`crate::quant::encode_weights`] (`scales` is ignored unless `enc` is `I8`).
+    /// [`crate::quant::encode_weights`] (`scales` is ignored unless `enc` is `I8` or `I4`).
     pub const fn from_parts(enc: Encoding, weights: &'a [u8], scales: &'a [u8]) -> Self {
         match enc {
             Encoding::F32 => Weights::F32(weights),
             Encoding::F16 => Weights::F16(weights),
             Encoding::I8 => Weights::I8 { q: weights, scales },
+            Encoding::I4 => Weights::I4 { q: weights, scales },
         }
     }
 }
@@ -291,7 +311,8 @@ pub struct Payload<'a> {
     /// The image encoder.
     #[serde(borrow)]
     pub encoder: Encoder<'a>,
-    /// The decoder, from `d` inputs to `width * height` sigmoid outputs.
+    /// The decoder, from `d` inputs to `width * height` sigmoid outputs; empty in a blob
+    /// exported for annotation only (format version 3, without `open_world`).
     #[serde(borrow)]
     pub decoder: Chain<'a>,
     /// The calibrated bounds of the open-world verdict (format version 2; `None` in blobs of

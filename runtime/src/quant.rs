@@ -7,6 +7,12 @@
 //!   scale 0 and all `q = 0`;
 //! - activations, per vector, the same rule over the whole input vector.
 //!
+//! Int4 weights are symmetric per row too, codes `-7..=7` packed two per byte, but with 15
+//! levels rounding dominates less than the largest weight: the scale is
+//! `f · max|w_row| / 7` for the clipping fraction `f` of [`I4_CLIP_FRACTIONS`] with the least
+//! squared error over the row (the first on ties), `q = clamp(round(w / scale), -7, 7)`.
+//! Activations stay int8.
+//!
 //! All arithmetic is `f32` with `libm::roundf`, so every target produces the same bytes.
 
 use crate::Error;
@@ -106,8 +112,83 @@ pub fn quantize_i8(
     Ok(())
 }
 
+/// The clipping fractions [`quantize_i4`] tries for each row, largest first: `1 − k/40`
+/// for `k = 0..=16` (down to 0.6 of the largest weight).
+pub const I4_CLIP_FRACTIONS: usize = 17;
+
+/// The int4 code of `v` at `scale` (> 0): `clamp(roundf(v / scale), -7, 7)`.
+fn i4_code(v: f32, scale: f32) -> i8 {
+    libm::roundf(v / scale).clamp(-7.0, 7.0) as i8
+}
+
+/// The int4 scale of one row: the clipping fraction of least squared error (see the module
+/// docs); 0 for an all-zero row.
+fn i4_scale(row: &[f32]) -> f32 {
+    let max = max_abs(row);
+    let mut best = (f64::INFINITY, 0.0f32);
+    for k in 0..I4_CLIP_FRACTIONS {
+        let scale = (1.0 - k as f32 / 40.0) * max / 7.0;
+        if scale <= 0.0 {
+            return 0.0;
+        }
+        let err: f64 = row
+            .iter()
+            .map(|&v| {
+                let e = f64::from(v) - f64::from(i4_code(v, scale)) * f64::from(scale);
+                e * e
+            })
+            .sum();
+        if err < best.0 {
+            best = (err, scale);
+        }
+    }
+    best.1
+}
+
+/// Quantises the row-major `[rows][cols]` matrix `w` per row to int4 into `q_out`
+/// (`rows * cols.div_ceil(2)` bytes: weight `i` of a row in the low nibble of byte `i / 2`
+/// for even `i`, the high nibble for odd `i`, an odd row's last high nibble 0) and
+/// `scales_out` (`rows` little-endian `f32`); [`Error::NonFinite`] if a weight is not finite.
+pub fn quantize_i4(
+    w: &[f32],
+    cols: usize,
+    q_out: &mut [u8],
+    scales_out: &mut [u8],
+) -> Result<(), Error> {
+    if cols == 0 || !w.len().is_multiple_of(cols) {
+        return Err(Error::WrongInputLength {
+            expected: w.len().next_multiple_of(cols.max(1)),
+            got: w.len(),
+        });
+    }
+    let rows = w.len().checked_div(cols).unwrap_or(0);
+    let row_bytes = cols.div_ceil(2);
+    check_out(q_out.len(), rows, row_bytes)?;
+    check_out(scales_out.len(), rows, 4)?;
+    if w.iter().any(|v| !v.is_finite()) {
+        return Err(Error::NonFinite);
+    }
+    let scales = scales_out.as_chunks_mut::<4>().0;
+    for ((row, q_row), s) in w
+        .chunks_exact(cols)
+        .zip(q_out.chunks_exact_mut(row_bytes))
+        .zip(scales)
+    {
+        let scale = i4_scale(row);
+        for (byte, pair) in q_row.iter_mut().zip(row.chunks(2)) {
+            let code = |v: Option<&f32>| match v {
+                Some(&v) if scale > 0.0 => (i4_code(v, scale) as u8) & 0x0f,
+                _ => 0,
+            };
+            *byte = code(pair.first()) | (code(pair.get(1)) << 4);
+        }
+        *s = scale.to_le_bytes();
+    }
+    Ok(())
+}
+
 /// Encodes the row-major `[rows][cols]` matrix `w` as `enc` into `weights_out`
-/// ([`Encoding::weight_bytes`] long) and, for int8, `scales_out`
+/// ([`Encoding::weight_bytes`] long) and, for int8 and int4, `scales_out`
 /// ([`Encoding::scale_bytes`] long; pass `&mut []` otherwise). Pair the results with
 /// [`crate::payload::Weights::from_parts`].
 pub fn encode_weights(
@@ -129,6 +210,7 @@ pub fn encode_weights(
         Encoding::F32 => encode_f32(w, weights_out),
         Encoding::F16 => encode_f16(w, weights_out),
         Encoding::I8 => quantize_i8(w, cols, weights_out, scales_out),
+        Encoding::I4 => quantize_i4(w, cols, weights_out, scales_out),
     }
 }
 
@@ -199,6 +281,50 @@ mod tests {
         );
         assert_eq!(
             quantize_i8(&[f32::NAN], 1, &mut [0], &mut [0; 4]),
+            Err(Error::NonFinite)
+        );
+    }
+
+    #[test]
+    fn i4_rows_pack_two_codes_a_byte_and_pick_the_least_error_clip() {
+        // Row 0: seven weights halfway between codes and one outlier: clipping the outlier a
+        // little moves the seven off their worst case, a smaller total error. Row 1: zeros.
+        // Row 2: no outlier, no clipping.
+        let mut w = [0.2143f32; 24];
+        w[7] = 1.0;
+        w[8..16].fill(0.0);
+        w[16..24].copy_from_slice(&[0.7, -0.35, 0.1, 0.0, 0.5, -0.7, 0.2, 0.3]);
+        let mut q = [0u8; 12];
+        let mut s = [0u8; 12];
+        quantize_i4(&w, 8, &mut q, &mut s).unwrap();
+        let scale = |r: usize| f32::from_le_bytes(s[4 * r..4 * r + 4].try_into().unwrap());
+        assert!(scale(0) < 1.0 / 7.0, "{}", scale(0));
+        assert_eq!(scale(1), 0.0);
+        assert!(scale(2) > 0.06 && scale(2) <= 0.1, "{}", scale(2));
+        assert_eq!(&q[4..8], &[0; 4]);
+        for r in [0, 2] {
+            for c in 0..8 {
+                let code = crate::reference::i4_at(&q[4 * r..4 * r + 4], c);
+                assert!((-7..=7).contains(&code));
+                let err = (f32::from(code) * scale(r) - w[8 * r + c]).abs();
+                let clipped = w[8 * r + c].abs() > 7.0 * scale(r);
+                assert!(clipped || err <= 0.5 * scale(r) + 1e-7, "{r} {c}");
+            }
+        }
+        // Packing: weight 0 in the low nibble, weight 1 in the high one, an odd row's last
+        // high nibble 0 (scale 0.1: no clip fraction beats the exact codes 7, -3, 7).
+        let mut odd = [0u8; 2];
+        quantize_i4(&[0.7, -0.3, 0.7], 3, &mut odd, &mut [0u8; 4]).unwrap();
+        assert_eq!(odd, [0x07 | (0x0d << 4), 0x07]);
+        assert_eq!(
+            quantize_i4(&w, 8, &mut [0u8; 11], &mut s),
+            Err(Error::WrongOutputLength {
+                expected: 12,
+                got: 11
+            })
+        );
+        assert_eq!(
+            quantize_i4(&[f32::INFINITY], 1, &mut [0], &mut [0; 4]),
             Err(Error::NonFinite)
         );
     }

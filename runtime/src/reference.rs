@@ -8,12 +8,12 @@
 //! `((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)) + tail`. Rust never contracts
 //! `a * b + c` into a fused multiply-add, so no target rounds differently.
 //!
-//! A layer's output is `act(dot(w_row, x) + bias)` for float weights, and for int8 weights
-//! `act(acc as f32 * (w_scale * x_scale) + bias)`, where `acc` is the exact `i32` dot
-//! product of the weight codes with the input quantised by
+//! A layer's output is `act(dot(w_row, x) + bias)` for float weights, and for int8 and int4
+//! weights `act(acc as f32 * (w_scale * x_scale) + bias)`, where `acc` is the exact `i32`
+//! dot product of the weight codes with the input quantised to int8 by
 //! [`crate::quant::quantize_vector`] (an all-zero input gives exactly `bias`).
 //!
-//! The functions here ([`dot_f32`], [`dot_f16`], [`dot_i8`]) state that arithmetic one row
+//! The functions here ([`dot_f32`], [`dot_f16`], [`dot_i8`], [`dot_i4`]) state that arithmetic one row
 //! at a time; layers ([`crate::dense`]) run the faster kernels of `kernel.rs` (several rows at once, vectorised
 //! quantisation) and `simd.rs` (AVX2, Cortex-M4 DSP), which compute the same bits and are
 //! tested against these.
@@ -93,5 +93,26 @@ pub fn dot_f16(row: &[u8], x: &[f32]) -> f32 {
 pub fn dot_i8(row: &[u8], xq: &[i8]) -> i32 {
     row.iter().zip(xq).fold(0i32, |acc, (&w, &x)| {
         acc.wrapping_add(i32::from(w as i8).wrapping_mul(i32::from(x)))
+    })
+}
+
+/// The int4 code of weight `i` of a packed row: the low nibble of byte `i / 2` for even
+/// `i`, the high nibble for odd `i`, as a two's-complement value in `-8..=7` (0 past the
+/// row's end).
+pub fn i4_at(row: &[u8], i: usize) -> i8 {
+    let byte = row.get(i / 2).copied().unwrap_or(0);
+    let nibble = if i.is_multiple_of(2) {
+        byte << 4
+    } else {
+        byte & 0xf0
+    };
+    (nibble as i8) >> 4
+}
+
+/// Exact integer dot product of a packed int4 row (see [`i4_at`]) with int8 activation
+/// codes (`xq.len()` elements). Cannot overflow for rows up to [`crate::MAX_DIM`] long.
+pub fn dot_i4(row: &[u8], xq: &[i8]) -> i32 {
+    xq.iter().enumerate().fold(0i32, |acc, (i, &x)| {
+        acc.wrapping_add(i32::from(i4_at(row, i)).wrapping_mul(i32::from(x)))
     })
 }

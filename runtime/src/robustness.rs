@@ -25,13 +25,22 @@ use crate::{AnnotateOut, Enroller, Error, LabelTable, Model, Sample, Scratch};
 fn exercise(model: &Model<'_>) {
     let (mut a, mut q) = scratch_bufs(model);
     let mut s = Scratch::new(&mut a, &mut q);
+    // What decodes succeeds, or, on a blob for annotation only, says the decoder is missing.
+    let decodes = model.has_decoder();
+    let decoding = |r: Result<(), Error>| {
+        if decodes {
+            r.unwrap();
+        } else {
+            assert!(matches!(r, Err(Error::MissingLayers { .. })), "{r:?}");
+        }
+    };
     let (d, n) = (model.latent_dim(), model.pixels());
     let img: Vec<f32> = (0..n).map(|i| (i % 7) as f32 / 7.0).collect();
     let bytes: Vec<u8> = (0..n).map(|i| (i * 37) as u8).collect();
     let (mut mu, mut lv, mut pix) = (vec![0f32; d], vec![0f32; d], vec![0f32; n]);
     model.encode(&img[..], &mut s, &mut mu, &mut lv).unwrap();
     model.encode(&bytes[..], &mut s, &mut mu, &mut lv).unwrap();
-    model.decode(&mu, &mut s, &mut pix).unwrap();
+    decoding(model.decode(&mu, &mut s, &mut pix));
     let mut e: Enroller = model.enroller();
     model.enroll_image(&mut e, &img[..], &mut s).unwrap();
     let mut table = LabelTable::<1>::new();
@@ -44,25 +53,26 @@ fn exercise(model: &Model<'_>) {
     };
     model.annotate(&bytes[..], extra, &mut s, &mut out).unwrap();
     for l in 0..model.label_count() {
-        model.generate(l, Sample::Mean, &mut s, &mut pix).unwrap();
-        model
-            .generate(l, Sample::Seed(l as u64), &mut s, &mut pix)
-            .unwrap();
-        model.interpolate(0, l, 0.5, &mut s, &mut pix).unwrap();
+        decoding(model.generate(l, Sample::Mean, &mut s, &mut pix));
+        decoding(model.generate(l, Sample::Seed(l as u64), &mut s, &mut pix));
+        decoding(model.interpolate(0, l, 0.5, &mut s, &mut pix));
     }
     if let Some(k) = model.word_dim() {
         let w = vec![0.25f32; k];
-        model
-            .generate_from_vector(&w, Sample::Seed(1), &mut s, &mut pix)
-            .unwrap();
+        decoding(model.generate_from_vector(&w, Sample::Seed(1), &mut s, &mut pix));
     }
 }
 
 fn blobs() -> Vec<Vec<u8>> {
-    [Encoding::F32, Encoding::F16, Encoding::I8]
+    let mut blobs: Vec<Vec<u8>> = [Encoding::F32, Encoding::F16, Encoding::I8, Encoding::I4]
         .iter()
         .map(|&enc| OwnedModel::random(&Spec::tiny(enc), 31).blob())
-        .collect()
+        .collect();
+    // A blob for annotation only (no decoder).
+    let mut annotate_only = OwnedModel::random(&Spec::tiny(Encoding::I4), 32);
+    annotate_only.decoder.clear();
+    blobs.push(annotate_only.blob());
+    blobs
 }
 
 /// Tallies of what `from_bytes` returned.
@@ -196,7 +206,7 @@ fn write_fuzz_seeds() {
     let dir = std::path::PathBuf::from(dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut written = 0;
-    for (e, enc) in [Encoding::F32, Encoding::F16, Encoding::I8]
+    for (e, enc) in [Encoding::F32, Encoding::F16, Encoding::I8, Encoding::I4]
         .into_iter()
         .enumerate()
     {
@@ -214,6 +224,9 @@ fn write_fuzz_seeds() {
         one.labels = 1;
         one.d = 1;
         variants.push(OwnedModel::random(&one, 60 + e as u64).blob());
+        let mut annotate_only = OwnedModel::random(&Spec::tiny(enc), 70 + e as u64);
+        annotate_only.decoder.clear();
+        variants.push(annotate_only.blob());
         for (v, b) in variants.iter().enumerate() {
             assert!(Model::from_bytes(b).is_ok());
             std::fs::write(dir.join(std::format!("tiny-{enc:?}-{v}.pse")), b).unwrap();

@@ -2,14 +2,15 @@
 //! on a shape" true.
 //!
 //! It checks every dimension, every array length, the layer chain
-//! `pixels → encoder trunk → heads (d)` and `d → decoder → pixels`, the activations of heads
+//! `pixels → encoder trunk → heads (d)` and `d → decoder → pixels` (the decoder may be
+//! absent from a blob without the open-world verdict: annotation only), the activations of heads
 //! (identity) and of the decoder's last layer (sigmoid), and that the label table's stored
 //! `1/var` and log-normalisers are bit-for-bit what [`crate::gaussian::label_constants`]
 //! gives. (The device therefore uses the stored constants without recomputing them, and
 //! still agrees with the host.) `runtime/FORMAT.md` lists the same rules.
 
 use crate::error::{Array, Dim, End, LayerId, Part};
-use crate::payload::{Activation, Chain, Encoding, Layer, Payload, Weights};
+use crate::payload::{Activation, Chain, Layer, Payload, Weights};
 use crate::{Error, MAX_DIM, MAX_LABELS, MAX_LATENT, MAX_LAYERS, gaussian, le};
 
 /// The sizes a valid payload implies.
@@ -40,7 +41,7 @@ impl Sizes {
         if hidden_output {
             self.hidden = self.hidden.max(layer.out_dim as usize);
         }
-        if let Weights::I8 { .. } = layer.weights {
+        if layer.takes_bytes() {
             self.quant = self.quant.max(layer.in_dim as usize);
         }
     }
@@ -75,11 +76,11 @@ fn check_layer(layer: &Layer<'_>, id: LayerId) -> Result<(), Error> {
     let enc = layer.weights.encoding();
     let (w, scales) = match layer.weights {
         Weights::F32(w) | Weights::F16(w) => (w, None),
-        Weights::I8 { q, scales } => (q, Some(scales)),
+        Weights::I8 { q, scales } | Weights::I4 { q, scales } => (q, Some(scales)),
     };
     array_len(Array::Weights(id), w.len(), enc.weight_bytes(out, inp))?;
     if let Some(s) = scales {
-        array_len(Array::Scales(id), s.len(), Encoding::I8.scale_bytes(out))?;
+        array_len(Array::Scales(id), s.len(), enc.scale_bytes(out))?;
     }
     array_len(Array::Bias(id), layer.bias.len(), out.checked_mul(4))
 }
@@ -222,12 +223,15 @@ pub(crate) fn validate(p: &Payload<'_>) -> Result<Shape, Error> {
 
     // Decoder: d → … → pixels, sigmoid last.
     chain_len(&p.decoder, Part::Decoder)?;
+    // No decoder: a blob for annotation only (format version 3), which then cannot carry
+    // the open-world verdict (it decodes).
     let layers = p.decoder.layers();
-    let Some(last_index) = layers.len().checked_sub(1) else {
+    if layers.is_empty() && p.open_world.is_some() {
         return Err(Error::MissingLayers {
             part: Part::Decoder,
         });
-    };
+    }
+    let last_index = layers.len().saturating_sub(1);
     let mut width = d;
     for (index, layer) in layers.iter().enumerate() {
         let id = LayerId {
@@ -282,6 +286,7 @@ pub(crate) fn validate(p: &Payload<'_>) -> Result<Shape, Error> {
 )]
 mod tests {
     use super::*;
+    use crate::payload::Encoding;
     use crate::testutil::*;
     use crate::{Model, blob};
     use std::vec;
@@ -317,12 +322,12 @@ mod tests {
         b[0] = b'X';
         assert_eq!(err(&b), Error::BadMagic);
         let mut b = good.clone();
-        b[4] = 3;
+        b[4] = 4;
         assert_eq!(
             err(&b),
             Error::UnsupportedVersion {
-                found: 3,
-                supported: 2
+                found: 4,
+                supported: 3
             }
         );
         b[4] = 0;
@@ -330,7 +335,7 @@ mod tests {
             err(&b),
             Error::UnsupportedVersion {
                 found: 0,
-                supported: 2
+                supported: 3
             }
         );
         let mut b = good.clone();
@@ -524,14 +529,37 @@ mod tests {
             },
         );
 
+        // No decoder: refused with the open-world verdict (it decodes); without it, a blob
+        // for annotation only, whose decoding operations say what is missing.
         let mut p = m.payload();
         p.decoder = Chain::new(&[]);
+        p.open_world = Some(crate::payload::OpenWorld {
+            reconstruction_low: -100.0,
+            ratio_low: f32::NEG_INFINITY,
+        });
         check(
             p,
             Error::MissingLayers {
                 part: Part::Decoder,
             },
         );
+        p.open_world = None;
+        let bytes = to_blob(&p);
+        let model = Model::from_bytes(&bytes).unwrap();
+        assert!(!model.has_decoder());
+        let need = model.scratch_len();
+        let (mut act, mut quant) = (vec![0f32; need.f32s], vec![0i8; need.i8s]);
+        let mut s = crate::Scratch::new(&mut act, &mut quant);
+        let mut out = vec![0f32; model.pixels()];
+        assert_eq!(
+            model.decode(&vec![0.0; model.latent_dim()], &mut s, &mut out),
+            Err(Error::MissingLayers {
+                part: Part::Decoder
+            })
+        );
+        let image = vec![0.5f32; model.pixels()];
+        let mut out = crate::AnnotateOut::new();
+        assert!(model.annotate(&image[..], &[], &mut s, &mut out).is_ok());
         let nine = [m.trunk[0].layer(); 9];
         let mut p = m.payload();
         p.encoder.trunk = Chain::new(&nine);

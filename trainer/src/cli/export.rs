@@ -2,7 +2,7 @@
 
 use crate::cli::common::{load_run, pct};
 use crate::export::calibrate::DEFAULT_PERCENTILE;
-use crate::export::precision::WeightEncoding;
+use crate::export::precision::{BlobPart, WeightEncoding};
 use crate::export::{self, ExportOptions};
 use crate::train::{self};
 use clap::Args;
@@ -15,9 +15,13 @@ pub struct ExportArgs {
     /// Run folder (from `pse-trainer train`; `metrics.json` from `eval` goes into the card).
     pub run: PathBuf,
     /// Encoding of the encoder trunk and decoder weights (the latent heads and the label
-    /// table are f32 in every encoding).
+    /// table are f32 in every encoding). i4 packs two weights a byte (blob format 3).
     #[arg(long, value_enum)]
     pub weights: WeightEncoding,
+    /// The parts of the model the blob holds: `annotate` leaves the decoder out (about half
+    /// the bytes; no generation, and "unknown" from the latent threshold alone).
+    #[arg(long, value_enum, default_value_t = BlobPart::All)]
+    pub part: BlobPart,
     /// Blob file to write (atomically); the model card goes beside it as FILE with
     /// extension `.json`.
     #[arg(long, short)]
@@ -60,6 +64,7 @@ pub fn run_export(a: ExportArgs) -> Result<(), Box<dyn Error>> {
         run: a.run.clone(),
         data_dir: a.data.clone(),
         weights: a.weights,
+        part: a.part,
         keep_f32: a.keep_f32.clone(),
         without_labels: a.without_label.clone(),
         percentile: a.percentile,

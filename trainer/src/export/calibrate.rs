@@ -117,10 +117,13 @@ pub fn calibrate_verdict(
     payload.unknown_threshold = f32::NEG_INFINITY;
     payload.open_world = None;
     let bare = Model::from_payload(payload)?;
-    Ok((
-        calibrate(&bare, x, each)?,
-        calibrate_open_world(&bare, x, each)?,
-    ))
+    // Without a decoder (a blob for annotation only) there is no open-world verdict.
+    let open_world = if bare.has_decoder() {
+        calibrate_open_world(&bare, x, each)?
+    } else {
+        None
+    };
+    Ok((calibrate(&bare, x, each)?, open_world))
 }
 
 /// The open-world bounds ([`pse_runtime::openworld`]) and how they were obtained.

@@ -5,7 +5,7 @@
 use crate::data::Dataset;
 use crate::export::calibrate::{Calibration, OpenWorldCalibration};
 use crate::export::host::Score;
-use crate::export::precision::{Precision, WeightEncoding, image_size};
+use crate::export::precision::{BlobPart, Precision, WeightEncoding, image_size};
 use crate::train::checkpoint::{Checkpoint, LabelKind};
 use crate::train::recipe::Recipe;
 use pse_runtime::payload::Encoding;
@@ -81,12 +81,7 @@ pub struct LayerEncodings {
 }
 
 fn enc_name(e: Encoding) -> String {
-    match e {
-        Encoding::F32 => "f32",
-        Encoding::F16 => "f16",
-        Encoding::I8 => "i8",
-    }
-    .to_string()
+    e.name().to_string()
 }
 
 /// The model card written beside a blob.
@@ -110,8 +105,12 @@ pub struct ModelCard {
     pub image_size: [usize; 2],
     /// Label names, index = label id (without the labels `--without-label` left out).
     pub labels: Vec<String>,
-    /// The nominal weight encoding (`f32`, `f16` or `i8`).
+    /// The nominal weight encoding (`f32`, `f16`, `i8` or `i4`).
     pub encoding: WeightEncoding,
+    /// The parts of the model the blob holds (`all`, or `annotate`: no decoder; absent in
+    /// cards written before `--part`, which mean `all`).
+    #[serde(default)]
+    pub part: BlobPart,
     /// Every layer's encoding (differs from `encoding` where `--keep-f32` was used).
     pub layer_encodings: LayerEncodings,
     /// How it was trained.
@@ -139,6 +138,7 @@ impl ModelCard {
         bytes: &[u8],
         labels: &[&str],
         encoding: WeightEncoding,
+        part: BlobPart,
         precision: &Precision,
         float_metrics: Option<FloatMetrics>,
         runtime_test: Score,
@@ -161,6 +161,7 @@ impl ModelCard {
             image_size: [w, h],
             labels: labels.iter().map(|s| s.to_string()).collect(),
             encoding,
+            part,
             layer_encodings: LayerEncodings {
                 encoder: precision.trunk.iter().copied().map(enc_name).collect(),
                 heads: "f32".into(),

@@ -30,7 +30,7 @@ use crate::data::{self, Split};
 use crate::eval::infer;
 use crate::export::card::{FloatMetrics, ModelCard};
 use crate::export::host::Scratchpad;
-use crate::export::precision::{Precision, WeightEncoding, image_size};
+use crate::export::precision::{BlobPart, Precision, WeightEncoding, image_size};
 use crate::nn::dense::Dense;
 use crate::nn::model::{Kind, Net};
 use crate::train::checkpoint::{Checkpoint, LabelKind};
@@ -390,6 +390,8 @@ pub struct ExportOptions {
     pub data_dir: PathBuf,
     /// Encoding of the encoder trunk and decoder layers.
     pub weights: WeightEncoding,
+    /// The parts of the model the blob holds.
+    pub part: BlobPart,
     /// Layers kept in `f32` whatever `weights` says: `enc.I` / `dec.I` (0-based).
     pub keep_f32: Vec<String>,
     /// Labels (by name or index) left out of the blob's label table.
@@ -470,6 +472,12 @@ pub fn export_run(
         );
     }
     exported.without_labels(&dropped);
+    // A blob for annotation only: no decoder (the card then lists no decoder layers).
+    let mut card_precision = precision.clone();
+    if opts.part == BlobPart::Annotate {
+        exported.decoder.clear();
+        card_precision.decoder.clear();
+    }
     let kept: Vec<bool> = (0..class_names.len())
         .map(|c| !dropped.contains(&c))
         .collect();
@@ -501,7 +509,8 @@ pub fn export_run(
         &bytes,
         &exported.label_names(),
         opts.weights,
-        &precision,
+        opts.part,
+        &card_precision,
         float,
         score,
         calibration,

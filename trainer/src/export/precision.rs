@@ -16,6 +16,9 @@ pub enum WeightEncoding {
     F16,
     /// Symmetric int8 per output channel with `f32` scales.
     I8,
+    /// Symmetric int4 per output channel (two weights a byte, the clipping of least squared
+    /// error per row) with `f32` scales; activations stay int8.
+    I4,
 }
 
 impl WeightEncoding {
@@ -25,15 +28,45 @@ impl WeightEncoding {
             WeightEncoding::F32 => Encoding::F32,
             WeightEncoding::F16 => Encoding::F16,
             WeightEncoding::I8 => Encoding::I8,
+            WeightEncoding::I4 => Encoding::I4,
         }
     }
 
-    /// The short name used in file names and model cards (`f32`, `f16`, `i8`).
+    /// The short name used in file names and model cards (`f32`, `f16`, `i8`, `i4`).
+    pub fn name(self) -> &'static str {
+        self.encoding().name()
+    }
+}
+
+/// Which parts of the model a blob holds (`pse-trainer export --part`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobPart {
+    /// Everything: encoder, heads, label table, decoder, the open-world verdict.
+    #[default]
+    All,
+    /// What annotation needs: encoder, heads, label table (and label encoder). No decoder,
+    /// so no generation and no open-world verdict (the latent threshold alone says
+    /// "unknown").
+    Annotate,
+}
+
+impl BlobPart {
+    /// The name used on the command line and in model cards.
     pub fn name(self) -> &'static str {
         match self {
-            WeightEncoding::F32 => "f32",
-            WeightEncoding::F16 => "f16",
-            WeightEncoding::I8 => "i8",
+            BlobPart::All => "all",
+            BlobPart::Annotate => "annotate",
         }
     }
 }
