@@ -65,6 +65,8 @@ fn main() {
          pub const SCRATCH_I8: usize = {};\n\
          /// Pixels per image (`width * height`).\n\
          pub const PIXELS: usize = {};\n\
+         /// Pixels of the generation buffer (0 for a blob without a decoder).\n\
+         pub const GEN_PIXELS: usize = {};\n\
          /// Image width.\n\
          pub const WIDTH: usize = {w};\n\
          /// Latent dimension `d`.\n\
@@ -74,6 +76,7 @@ fn main() {
         need.f32s,
         need.i8s.max(1),
         w * h,
+        if model.has_decoder() { w * h } else { 0 },
         model.latent_dim(),
         file_name(&blob_path),
     );

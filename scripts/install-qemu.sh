@@ -2,6 +2,7 @@
 # Installs what the firmware example needs to run on a machine without a board:
 #   - qemu-system-arm from bookworm-backports (10.x). Bookworm's own 7.2 would also run the
 #     firmware, but installing it removes the machine's qemu-utils 10.x (version conflict).
+#   - qemu-system-riscv from the same place, for qemu-system-riscv32 (the RISC-V firmware).
 #   - binutils-arm-none-eabi, for `arm-none-eabi-size` (flash/RAM of the firmware).
 #
 # backports is not in the machine's apt sources. We do not add it for good: a temporary
@@ -13,11 +14,14 @@
 set -euo pipefail
 
 need_qemu=1
+need_riscv=1
 need_size=1
 command -v qemu-system-arm >/dev/null 2>&1 && need_qemu=0
+command -v qemu-system-riscv32 >/dev/null 2>&1 && need_riscv=0
 command -v arm-none-eabi-size >/dev/null 2>&1 && need_size=0
-if [[ $need_qemu == 0 && $need_size == 0 ]]; then
-    echo "install-qemu: $(qemu-system-arm --version | head -n1); arm-none-eabi-size present"
+if [[ $need_qemu == 0 && $need_riscv == 0 && $need_size == 0 ]]; then
+    echo "install-qemu: $(qemu-system-arm --version | head -n1); qemu-system-riscv32 and" \
+        "arm-none-eabi-size present"
     exit 0
 fi
 
@@ -88,6 +92,9 @@ pkgs=()
 if [[ $need_qemu == 1 ]]; then
     pkgs+=("qemu-system-arm")
 fi
+if [[ $need_riscv == 1 ]]; then
+    pkgs+=("qemu-system-riscv")
+fi
 if [[ $need_size == 1 ]]; then
     pkgs+=("binutils-arm-none-eabi")
 fi
@@ -96,4 +103,5 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" -y -qq \
     -t bookworm-backports --no-install-recommends install "${pkgs[@]}"
 
 qemu-system-arm --version | head -n1
+qemu-system-riscv32 --version | head -n1
 arm-none-eabi-size --version | head -n1

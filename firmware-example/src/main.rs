@@ -25,7 +25,8 @@ use pse_runtime::{AnnotateOut, Enroller, Error, LabelTable, Model, Sample, Scrat
 
 use line::Line;
 
-// SCRATCH_F32, SCRATCH_I8, PIXELS, WIDTH, LATENT, BLOB_NAME: build.rs, from the linked blob.
+// SCRATCH_F32, SCRATCH_I8, PIXELS, GEN_PIXELS, WIDTH, LATENT, BLOB_NAME: build.rs, from the
+// linked blob.
 include!(concat!(env!("OUT_DIR"), "/model_consts.rs"));
 include!(concat!(env!("OUT_DIR"), "/target_consts.rs"));
 
@@ -149,7 +150,7 @@ fn report_stack(line: &mut Line, phase: &str) {
 struct Buffers {
     act: [f32; SCRATCH_F32],
     quant: [i8; SCRATCH_I8],
-    pixels: [f32; PIXELS],
+    pixels: [f32; GEN_PIXELS],
 }
 
 impl Buffers {
@@ -157,7 +158,7 @@ impl Buffers {
         Buffers {
             act: [0.0; SCRATCH_F32],
             quant: [0; SCRATCH_I8],
-            pixels: [0.0; PIXELS],
+            pixels: [0.0; GEN_PIXELS],
         }
     }
 }
@@ -273,14 +274,19 @@ fn annotate_all(line: &mut Line, model: &Model<'_>, bufs: &mut Buffers) -> Resul
 }
 
 /// Generates the mean and one seeded sample per label: `GEN`, `COST GEN` and, for the mean,
-/// 28 `ART` rows; then `COST GENERATE`.
+/// 28 `ART` rows; then `COST GENERATE` (`0 0` for a blob without a decoder).
 #[inline(never)]
 fn generate_all(line: &mut Line, model: &Model<'_>, bufs: &mut Buffers) -> Result<(), Failure> {
     let mut scratch = Scratch::new(&mut bufs.act, &mut bufs.quant);
     let pixels = &mut bufs.pixels;
     let mut total_ticks = 0u64;
     let mut count = 0u64;
-    for label in 0..model.label_count() {
+    let labels = if model.has_decoder() {
+        model.label_count()
+    } else {
+        0
+    };
+    for label in 0..labels {
         for sample in [Sample::Mean, Sample::Seed(SEED_BASE + label as u64)] {
             let t0 = cost_start();
             model

@@ -428,7 +428,13 @@ fn expected_lines(blob: &[u8], blob_name: &str) -> Vec<String> {
     lines.push(line);
 
     let mut out = vec![0f32; pixels];
-    for label in 0..model.label_count() {
+    // A blob for annotation only generates nothing.
+    let generated = if model.has_decoder() {
+        model.label_count()
+    } else {
+        0
+    };
+    for label in 0..generated {
         for sample in [Sample::Mean, Sample::Seed(SEED_BASE + label as u64)] {
             model
                 .generate(label, sample, &mut scratch, &mut out)
@@ -606,7 +612,7 @@ fn measurements(encoding: &str, core: &Core, blob: &[u8], elf: &Path, run: &Run)
             (
                 s[0],
                 a / n_ann as u64,
-                g / n_gen as u64,
+                g / n_gen.max(1) as u64,
                 e,
                 "exact, QEMU plugin",
             )
@@ -614,12 +620,12 @@ fn measurements(encoding: &str, core: &Core, blob: &[u8], elf: &Path, run: &Run)
         _ => (
             per_tick(load_ticks),
             per_tick(ann_ticks) / n_ann,
-            per_tick(gen_ticks) / n_gen,
+            per_tick(gen_ticks) / n_gen.max(1),
             per_tick(enroll_ticks),
             "SysTick ticks",
         ),
     };
-    let ratio = |i: u64, m: u64| i as f64 / m as f64;
+    let ratio = |i: u64, m: u64| if m == 0 { 0.0 } else { i as f64 / m as f64 };
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -671,7 +677,7 @@ fn measurements(encoding: &str, core: &Core, blob: &[u8], elf: &Path, run: &Run)
         s,
         "  SysTick ticks: annotate {} per image, generate {} per image",
         ann_ticks / n_ann,
-        gen_ticks / n_gen
+        gen_ticks / n_gen.max(1)
     );
     let acc = field(&run.stdout, "ACC ");
     let _ = writeln!(
@@ -756,59 +762,109 @@ fn firmware_i8_matches_host_bit_for_bit() {
     );
 }
 
-/// The int8 model on another core class: every result line equal to the host's, and the
-/// core's measurements (`<core>-i8-measurements.txt`, a row of the table).
-fn other_core_bit_identical(core: &Core) {
+/// The committed blob `models/mnist-pse-star-10d-<name>.pse`, or, for `i8-annotate`, the
+/// committed int8 blob without its decoder (what `pse-trainer export --weights i8 --part
+/// annotate` writes from the same weights), written into the test's work folder.
+fn blob_named(name: &str) -> PathBuf {
+    if name != "i8-annotate" {
+        return root().join(format!("models/mnist-pse-star-10d-{name}.pse"));
+    }
+    let whole = fs::read(blob_path("i8")).expect("the committed int8 blob");
+    let model = Model::from_bytes(&whole).expect("valid blob");
+    let mut p = *model.payload();
+    p.decoder = pse_runtime::payload::Chain::new(&[]);
+    p.open_world = None;
+    let mut out = vec![0u8; pse_runtime::blob::encoded_len(&p).expect("valid payload")];
+    let n = pse_runtime::blob::encode(&p, &mut out).expect("encode");
+    out.truncate(n);
+    let path = work_dir().join("mnist-pse-star-10d-i8-annotate.pse");
+    fs::write(&path, out).expect("write the annotate-only blob");
+    path
+}
+
+/// The blob `name` (see [`blob_named`]) on `core`: every result line equal to the host's,
+/// and the core's measurements (`<core>-<name>-measurements.txt`, a row of the table).
+fn core_bit_identical(core: &Core, name: &str) {
     require_qemu();
-    let blob_file = blob_path("i8");
-    let blob = fs::read(&blob_file).expect("the committed int8 blob");
-    let name = blob_file
+    let blob_file = blob_named(name);
+    let blob = fs::read(&blob_file).unwrap_or_else(|e| panic!("{}: {e}", blob_file.display()));
+    let file = blob_file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let elf = build_firmware(&format!("i8-{}", core.name), core, &[], &blob_file);
+    let elf = build_firmware(&format!("{name}-{}", core.name), core, &[], &blob_file);
     let run = run_firmware(&elf, core);
     assert!(
         run.stdout.lines().any(|l| l == "DONE"),
-        "{} ({}) did not finish:\n{}",
+        "{} ({}) with {name} did not finish:\n{}",
         core.name,
         core.machine,
         tail(&run.stdout, 20)
     );
-    let host = expected_lines(&blob, &name);
-    compare(core.name, &run.stdout, &host);
-    let report = measurements("i8", core, &blob, &elf, &run);
+    let host = expected_lines(&blob, &file);
+    compare(&format!("{name} on {}", core.name), &run.stdout, &host);
+    let report = measurements(name, core, &blob, &elf, &run);
     println!(
-        "{} ({} under QEMU {}): all {} result lines bit-identical\n{report}",
+        "{} ({} under QEMU {}), {name}: all {} result lines bit-identical\n{report}",
         core.name,
         core.target,
         core.machine,
         host.len()
     );
     let _ = fs::write(
-        work_dir().join(format!("{}-i8-measurements.txt", core.name)),
+        work_dir().join(format!("{}-{name}-measurements.txt", core.name)),
         &report,
+    );
+    let _ = fs::write(
+        work_dir().join(format!("{}-{name}-output.txt", core.name)),
+        &run.stdout,
+    );
+}
+
+/// The blobs of the core × encoding table: int8 and int4, whole and for annotation only.
+const TABLE_BLOBS: [&str; 4] = ["i8", "i4", "i8-annotate", "i4-annotate"];
+
+#[test]
+fn firmware_i4_and_annotate_only_blobs_match_host_bit_for_bit() {
+    for name in &TABLE_BLOBS[1..] {
+        core_bit_identical(&CORTEX_M4F, name);
+    }
+    // The int4 blob carries the verdict: the device calls the noise picture unknown (the
+    // line bit-identical to the host's, checked above).
+    let out = fs::read_to_string(work_dir().join("cortex-m4f-i4-output.txt")).unwrap();
+    let noise = out.lines().find(|l| l.starts_with("NOISE ")).unwrap();
+    assert!(
+        noise.starts_with("NOISE U") && !noise.contains(" none"),
+        "{noise}"
     );
 }
 
 #[test]
-fn firmware_i8_on_cortex_m3_matches_host_bit_for_bit() {
-    other_core_bit_identical(&CORTEX_M3);
+fn firmware_on_cortex_m3_matches_host_bit_for_bit() {
+    for name in TABLE_BLOBS {
+        core_bit_identical(&CORTEX_M3, name);
+    }
 }
 
 #[test]
-fn firmware_i8_on_cortex_m33_matches_host_bit_for_bit() {
-    other_core_bit_identical(&CORTEX_M33);
+fn firmware_on_cortex_m33_matches_host_bit_for_bit() {
+    for name in TABLE_BLOBS {
+        core_bit_identical(&CORTEX_M33, name);
+    }
 }
 
 #[test]
-fn firmware_i8_on_cortex_m7_matches_host_bit_for_bit() {
-    other_core_bit_identical(&CORTEX_M7);
+fn firmware_on_cortex_m7_matches_host_bit_for_bit() {
+    for name in TABLE_BLOBS {
+        core_bit_identical(&CORTEX_M7, name);
+    }
 }
 
 #[test]
-fn firmware_i8_on_cortex_m55_matches_host_bit_for_bit() {
-    other_core_bit_identical(&CORTEX_M55);
+fn firmware_on_cortex_m55_matches_host_bit_for_bit() {
+    for name in TABLE_BLOBS {
+        core_bit_identical(&CORTEX_M55, name);
+    }
 }
 
 #[test]
