@@ -39,7 +39,7 @@ pub struct Header {
 
 /// CRC-32/IEEE (the zlib / PNG / Ethernet CRC) of `bytes`.
 pub fn crc32(bytes: &[u8]) -> u32 {
-    crc32fast::hash(bytes)
+    crate::crc::crc32(bytes)
 }
 
 /// Reads the header: checks length, magic and version (in that order).

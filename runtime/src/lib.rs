@@ -138,6 +138,7 @@ extern crate std;
 
 pub mod annotate;
 pub mod blob;
+mod crc;
 pub mod dense;
 pub mod enroll;
 pub mod error;
