@@ -41,7 +41,8 @@ enum Command {
     /// every core, and its matrix products' rate against this CPU's measured multiply-add
     /// peak (a table, or JSON with --json; not a test).
     Bench(cli::bench::BenchArgs),
-    /// Export a run as a pse-runtime blob (f32, f16 or i8 weights), with its "unknown"
+    /// Export a run as a pse-runtime blob (f32, f16, i8 or i4 weights; whole, or the parts
+    /// annotation needs), with its "unknown"
     /// threshold calibrated on the held-out images and a JSON model card beside it
     /// (sizes, SHA-256, training, float metrics, the blob's own test-set accuracy).
     Export(cli::export::ExportArgs),
@@ -52,6 +53,10 @@ enum Command {
     /// saturated, inverted digits, the other dataset) against its own test set: the share
     /// flagged and the AUROC of each score.
     Ood(cli::ood::OodArgs),
+    /// What a blob holds (layers, encodings, labels, thresholds) and what it needs on a
+    /// device before flashing: exact scratch, flash, peak RAM and instructions per
+    /// operation on a measured target, and which common boards it fits.
+    Inspect(cli::inspect::InspectArgs),
     /// Calibrate a blob's unknown threshold and open-world bounds on held-out images with
     /// the blob itself, and write it as a format-2 blob (upgrades format-1 blobs).
     Calibrate(cli::calibrate::CalibrateArgs),
@@ -102,6 +107,7 @@ fn main() -> ExitCode {
         Command::Score(a) => cli::score::run_score(a),
         Command::Ood(a) => cli::ood::run_ood(a),
         Command::Calibrate(a) => cli::calibrate::run_calibrate(a),
+        Command::Inspect(a) => cli::inspect::run_inspect(a),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -372,3 +372,40 @@ fn completions_cover_every_command() {
         }
     }
 }
+
+#[test]
+fn inspect_reads_a_blob_as_text_and_json() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let blob = root.join("models/mnist-pse-star-10d-i4.pse");
+    let blob = blob.to_str().unwrap();
+    let inspect = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("inspect")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = ok(inspect(&[blob]));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for want in ["format 3", "i4", "decoder", "STM32F407", "annotate  ~"] {
+        assert!(text.contains(want), "no {want:?} in\n{text}");
+    }
+    let o = ok(inspect(&[
+        "--model",
+        blob,
+        "--json",
+        "--target",
+        "thumbv7m-none-eabi",
+    ]));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["device"]["triple"], "thumbv7m-none-eabi");
+    assert_eq!(v["part"], "all");
+    assert_eq!(v["layers"].as_array().unwrap().len(), 7);
+    assert!(v["device"]["ram_bytes"].as_u64().unwrap() > v["scratch"]["bytes"].as_u64().unwrap());
+    // Not a blob: one clear line naming the file.
+    let toml = root.join("Cargo.toml");
+    let e = err_line(&inspect(&[toml.to_str().unwrap()]));
+    assert!(e.contains("Cargo.toml") && e.lines().count() == 1, "{e}");
+    // Neither MODEL nor --model.
+    assert!(!inspect(&[]).status.success());
+}

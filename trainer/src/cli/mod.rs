@@ -10,6 +10,7 @@ pub mod enroll;
 pub mod evaluate;
 pub mod export;
 pub mod generate;
+pub mod inspect;
 pub mod judge;
 pub mod ood;
 pub mod plot;

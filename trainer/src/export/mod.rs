@@ -20,10 +20,12 @@ pub mod calibrate;
 pub mod card;
 pub mod enroll;
 pub mod host;
+pub mod inspect;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod ood;
 pub mod precision;
+pub mod targets;
 
 use crate::atomic::write_atomic;
 use crate::data::{self, Split};

@@ -1,0 +1,185 @@
+//! What a blob costs on each microcontroller class, from the firmware example's measurements
+//! under QEMU (`tests/tests/firmware.rs` runs every committed MNIST blob on every core and
+//! checks, on every run, that [`crate::export::inspect`]'s figures computed from this table
+//! agree with what it measured), and a table of common boards.
+//!
+//! The runtime's scratch is exact for any blob (`Model::scratch_len`); what the table adds
+//! is what a device needs beyond it: the firmware example's code, its stack beyond the
+//! buffers it owns, and the executed instructions per multiply-add of each operation.
+
+use pse_runtime::payload::Encoding;
+
+/// Executed instructions per multiply-add of one encoding on one core class, measured with
+/// the MNIST PSE* 10D blobs (784-512-64 encoder, 10-64-512-784 decoder).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// The weight encoding of the trunk and decoder layers.
+    pub encoding: Encoding,
+    /// Annotation without the open-world verdict, per encoder multiply-add.
+    pub encode: f64,
+    /// The verdict's extra work (decoding `mu_x`, scoring the image), per decoder
+    /// multiply-add.
+    pub verdict: f64,
+    /// Generation, per decoder multiply-add.
+    pub generate: f64,
+}
+
+/// A Rust target and what the firmware example measured on it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TargetProfile {
+    /// The Rust target triple.
+    pub triple: &'static str,
+    /// The cores it stands for.
+    pub cores: &'static str,
+    /// Where it was measured.
+    pub measured_on: &'static str,
+    /// The firmware example's code and constants (flash beyond the blob and the test
+    /// images), the largest measured with any blob.
+    pub code_bytes: usize,
+    /// Statically allocated RAM of the firmware example.
+    pub static_ram: usize,
+    /// Peak stack of `Model::from_bytes` (a format-3 blob).
+    pub load_stack: usize,
+    /// Peak stack of the inference phases beyond the buffers the firmware owns (the
+    /// runtime's scratch and, with a decoder, one image of `f32`s for generation).
+    pub phase_stack: usize,
+    /// Instructions per multiply-add, per encoding measured (others: not measured).
+    pub rates: &'static [Rates],
+}
+
+const fn rates(encoding: Encoding, encode: f64, verdict: f64, generate: f64) -> Rates {
+    Rates {
+        encoding,
+        encode,
+        verdict,
+        generate,
+    }
+}
+
+/// The core classes the firmware test runs (QEMU, `-icount shift=0`, the exact counts of
+/// `firmware-example/tools/icount.c`).
+pub const TARGETS: &[TargetProfile] = &[
+    TargetProfile {
+        triple: "thumbv7em-none-eabihf",
+        cores: "Cortex-M4F, Cortex-M7",
+        measured_on: "QEMU mps2-an386 (M4F), mps2-an500 (M7)",
+        code_bytes: 66_366,
+        static_ram: 8,
+        load_stack: 8_852,
+        phase_stack: 5_020,
+        rates: &[
+            rates(Encoding::I8, 1.4317, 1.9427, 1.5877),
+            rates(Encoding::I4, 4.6369, 5.1323, 4.7772),
+            // Only the whole f32 blob was measured: the verdict is assumed to cost what
+            // the encoder does per multiply-add.
+            rates(Encoding::F32, 4.8688, 4.8688, 4.7949),
+        ],
+    },
+    TargetProfile {
+        triple: "thumbv7m-none-eabi",
+        cores: "Cortex-M3",
+        measured_on: "QEMU mps2-an385",
+        code_bytes: 64_750,
+        static_ram: 8,
+        load_stack: 8_832,
+        phase_stack: 4_976,
+        rates: &[
+            rates(Encoding::I8, 6.3100, 16.6153, 8.8604),
+            rates(Encoding::I4, 5.8255, 16.1459, 8.3890),
+        ],
+    },
+    TargetProfile {
+        triple: "thumbv8m.main-none-eabihf",
+        cores: "Cortex-M33, Cortex-M55",
+        measured_on: "QEMU mps2-an505 (M33), mps3-an547 (M55)",
+        code_bytes: 63_310,
+        static_ram: 8,
+        load_stack: 8_852,
+        phase_stack: 5_020,
+        rates: &[
+            rates(Encoding::I8, 5.1182, 5.5932, 5.2456),
+            rates(Encoding::I4, 4.6303, 5.1184, 4.7707),
+        ],
+    },
+];
+
+/// A common board: its core's target and its memories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Board {
+    /// The board or chip.
+    pub name: &'static str,
+    /// Its core.
+    pub core: &'static str,
+    /// The Rust target of its core.
+    pub triple: &'static str,
+    /// Flash for code and the blob, bytes.
+    pub flash: usize,
+    /// RAM, bytes (the largest contiguous block the firmware can use for stack and data).
+    pub ram: usize,
+}
+
+/// Boards users have (datasheet figures; none of them was run here: the measurements are
+/// QEMU's, for the same cores).
+pub const BOARDS: &[Board] = &[
+    Board {
+        name: "STM32F407 (Discovery)",
+        core: "Cortex-M4F",
+        triple: "thumbv7em-none-eabihf",
+        flash: 1024 * 1024,
+        ram: 128 * 1024,
+    },
+    Board {
+        name: "nRF52840",
+        core: "Cortex-M4F",
+        triple: "thumbv7em-none-eabihf",
+        flash: 1024 * 1024,
+        ram: 256 * 1024,
+    },
+    Board {
+        name: "STM32L432KC (256 KiB flash)",
+        core: "Cortex-M4F",
+        triple: "thumbv7em-none-eabihf",
+        flash: 256 * 1024,
+        ram: 64 * 1024,
+    },
+    Board {
+        name: "RP2040 (Pico, 2 MiB flash)",
+        core: "Cortex-M0+",
+        triple: "thumbv6m-none-eabi",
+        flash: 2 * 1024 * 1024,
+        ram: 264 * 1024,
+    },
+    Board {
+        name: "RP2350 (Pico 2, 4 MiB flash)",
+        core: "Cortex-M33",
+        triple: "thumbv8m.main-none-eabihf",
+        flash: 4 * 1024 * 1024,
+        ram: 520 * 1024,
+    },
+    Board {
+        name: "ESP32-C3 (4 MiB flash)",
+        core: "RISC-V RV32IMC",
+        triple: "riscv32imc-unknown-none-elf",
+        flash: 4 * 1024 * 1024,
+        ram: 400 * 1024,
+    },
+    Board {
+        name: "micro:bit v1 (nRF51822)",
+        core: "Cortex-M0",
+        triple: "thumbv6m-none-eabi",
+        flash: 256 * 1024,
+        ram: 16 * 1024,
+    },
+];
+
+/// The profile of `triple`, if it was measured.
+pub fn target(triple: &str) -> Option<&'static TargetProfile> {
+    TARGETS.iter().find(|t| t.triple == triple)
+}
+
+impl TargetProfile {
+    /// The rates of `encoding`, if measured on this target.
+    pub fn rates(&self, encoding: Encoding) -> Option<&'static Rates> {
+        self.rates.iter().find(|r| r.encoding == encoding)
+    }
+}
