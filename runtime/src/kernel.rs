@@ -554,6 +554,10 @@ pub(crate) fn layer_i8<T: Input>(
     if crate::simd::arm::matvec_i8(q, inp, scales, bias, x, x_scale, quant, y) {
         return;
     }
+    #[cfg(pse_arm_mve)]
+    if crate::simd::mve::matvec_i8(q, inp, scales, bias, x, x_scale, quant, y) {
+        return;
+    }
     #[cfg(target_arch = "arm")]
     {
         // 32-bit Arm: no vector unit to feed, so the plain loop (`ldrsb, ldrsb, smlabb`),

@@ -27,6 +27,14 @@
 //!   (lengths and word alignment checked in Rust first) and writes one `i32` per row into
 //!   the output slice and its own state struct, without using the stack; and viewing the
 //!   `i8` scratch as aligned `u32` words (`align_to_mut`).
+//! - **Cortex-M55 (`mve`, `thumbv8m.main` built with `-C target-cpu=cortex-m55`)**: without
+//!   Helium the portable code takes 5.36 executed instructions per multiply-add for a whole
+//!   `annotate` (the committed int8 blob, with the verdict's decoder pass); with Helium the
+//!   compiler's own vectorisation of it 0.62; the assembly (two rows per tail-predicated
+//!   loop of `VLDRB.8` and `VMLADAVA.S8`, 16 multiply-adds each) 0.56, and 0.31 without the
+//!   verdict (the rest is the verdict's per-pixel `expf`/`logf`). The `unsafe` operations:
+//!   the `asm!` loops, which read exactly the bytes of the row and code slices they are given
+//!   (tail predication: no lane past the end is loaded) and write only declared registers.
 
 #[cfg(all(target_arch = "x86_64", feature = "std"))]
 pub(crate) mod x86 {
@@ -849,6 +857,146 @@ pub(crate) mod arm {
                 options(nostack),
             );
         }
+    }
+}
+
+#[cfg(pse_arm_mve)]
+pub(crate) mod mve {
+    //! The Cortex-M55 (Helium, the M-profile vector extension) int8 kernel: the input is
+    //! quantised once per layer into `i8` codes, and each row's exact sum is one
+    //! tail-predicated loop of 16 multiply-adds per `VMLADAVA.S8` (`DLSTP.8` / `LETP`: the
+    //! last, partial vector is predicated, so nothing past a row or the codes is read).
+
+    use core::arch::asm;
+
+    use crate::kernel::{Input, code, finish_i8};
+
+    /// `y = W x + b` for an int8 layer (`x_scale > 0`); `false` (nothing done) when the
+    /// arrays do not have the layer's lengths or `quant` is too short.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn matvec_i8<T: Input>(
+        q: &[u8],
+        inp: usize,
+        scales: &[u8],
+        bias: &[u8],
+        x: &[T],
+        x_scale: f32,
+        quant: &mut [i8],
+        y: &mut [f32],
+    ) -> bool {
+        let out = y.len();
+        if inp == 0 || x.len() != inp || q.len() != out.wrapping_mul(inp) {
+            return false;
+        }
+        let Some(codes) = quant.get_mut(..inp) else {
+            return false;
+        };
+        for (c, &v) in codes.iter_mut().zip(x) {
+            *c = code(v.value(), x_scale) as i8;
+        }
+        let codes: &[i8] = codes;
+        let scales = scales.as_chunks::<4>().0;
+        let bias = bias.as_chunks::<4>().0;
+        // Two rows per pass (each code vector loaded once for both), then the odd row.
+        let pairs = q.chunks_exact(inp.wrapping_mul(2));
+        let last = pairs.remainder();
+        let mut ys = y.chunks_exact_mut(2);
+        let mut ss = scales.chunks_exact(2);
+        let mut bs = bias.chunks_exact(2);
+        for (((rows, yv), s), b) in pairs.zip(&mut ys).zip(&mut ss).zip(&mut bs) {
+            let (r0, r1) = rows.split_at(inp);
+            let [a0, a1] = dot2(r0, r1, codes);
+            if let ([y0, y1], [s0, s1], [b0, b1]) = (yv, s, b) {
+                *y0 = finish_i8(a0, s0, x_scale, b0);
+                *y1 = finish_i8(a1, s1, x_scale, b1);
+            }
+        }
+        if let ([yv], [s], [b]) = (ys.into_remainder(), ss.remainder(), bs.remainder()) {
+            *yv = finish_i8(dot(last, codes), s, x_scale, b);
+        }
+        true
+    }
+
+    /// The exact sums of two rows with the same codes (all three equally long).
+    fn dot2(r0: &[u8], r1: &[u8], codes: &[i8]) -> [i32; 2] {
+        let n = r0.len().min(r1.len()).min(codes.len());
+        let (a0, a1): (i32, i32);
+        // SAFETY: as in `dot`, with a second row: the loads read `r0[..n]`, `r1[..n]` and
+        // `codes[..n]` only; the sums are in `r0` and `r2` (even registers), `q0`–`q2`
+        // (= `s0`–`s11`) are clobbered; no stack, no memory written.
+        unsafe {
+            asm!(
+                "mov r0, #0",
+                "mov r2, #0",
+                "dlstp.8 lr, {n}",
+                "2:",
+                "vldrb.8 q1, [{x}], #16",
+                "vldrb.8 q0, [{w0}], #16",
+                "vmladava.s8 r0, q0, q1",
+                "vldrb.8 q2, [{w1}], #16",
+                "vmladava.s8 r2, q2, q1",
+                "letp lr, 2b",
+                n = in(reg) n,
+                w0 = inout(reg) r0.as_ptr() => _,
+                w1 = inout(reg) r1.as_ptr() => _,
+                x = inout(reg) codes.as_ptr() => _,
+                out("r0") a0,
+                out("r2") a1,
+                out("lr") _,
+                out("s0") _,
+                out("s1") _,
+                out("s2") _,
+                out("s3") _,
+                out("s4") _,
+                out("s5") _,
+                out("s6") _,
+                out("s7") _,
+                out("s8") _,
+                out("s9") _,
+                out("s10") _,
+                out("s11") _,
+                options(nostack, readonly),
+            );
+        }
+        [a0, a1]
+    }
+
+    /// The exact `Σ row[i] · codes[i]` of a row and the codes, equally long.
+    fn dot(row: &[u8], codes: &[i8]) -> i32 {
+        let n = row.len().min(codes.len());
+        let acc: i32;
+        // SAFETY: the loop runs over `n` byte lanes, `n ≤ row.len()` and `n ≤ codes.len()`:
+        // `DLSTP.8` sets up `ceil(n / 16)` iterations and predicates the lanes past `n` in
+        // the last one, so the loads read `row[..n]` and `codes[..n]` and nothing else
+        // (predicated-off lanes are not accessed). It writes only the declared registers:
+        // `r0` (the sum; `VMLADAVA` needs an even register), the two pointers, `lr` (the loop
+        // count) and `q0`/`q1` (= `s0`–`s7`); no stack, no memory written.
+        unsafe {
+            asm!(
+                "mov r0, #0",
+                "dlstp.8 lr, {n}",
+                "2:",
+                "vldrb.8 q0, [{w}], #16",
+                "vldrb.8 q1, [{x}], #16",
+                "vmladava.s8 r0, q0, q1",
+                "letp lr, 2b",
+                n = in(reg) n,
+                w = inout(reg) row.as_ptr() => _,
+                x = inout(reg) codes.as_ptr() => _,
+                out("r0") acc,
+                out("lr") _,
+                out("s0") _,
+                out("s1") _,
+                out("s2") _,
+                out("s3") _,
+                out("s4") _,
+                out("s5") _,
+                out("s6") _,
+                out("s7") _,
+                options(nostack, readonly),
+            );
+        }
+        acc
     }
 }
 
