@@ -586,8 +586,8 @@ pub(crate) fn layer_i8<T: Input>(
 /// `y = W x + b` for an int4 layer (rows of `inp.div_ceil(2)` packed bytes, see
 /// [`crate::reference::dot_i4`]): quantises `x` to int8 codes like [`layer_i8`] (into the
 /// first `inp` bytes of `quant`) and sums exact `i32` products, one byte (two weights) at a
-/// time. No vector kernel: int4 is for flash-bound devices, where this loop is
-/// `ldrb, sbfx, ubfx/asr, ldrsb ×2, mla ×2` per two weights.
+/// time (on the Cortex-M4 and M7, eight at a time with the DSP instructions:
+/// [`crate::simd`]).
 pub(crate) fn layer_i4<T: Input>(
     q: &[u8],
     inp: usize,
@@ -600,6 +600,10 @@ pub(crate) fn layer_i4<T: Input>(
     let x_scale = input_scale(x);
     if x_scale == 0.0 {
         bias_only(bias, y);
+        return;
+    }
+    #[cfg(pse_arm_dsp)]
+    if crate::simd::arm::matvec_i4(q, inp, scales, bias, x, x_scale, quant, y) {
         return;
     }
     let codes = quant.get_mut(..inp).unwrap_or_default();

@@ -640,6 +640,129 @@ pub(crate) mod arm {
         acc
     }
 
+    /// `y = W x + b` for an int4 layer through the DSP instructions; `false` (nothing done)
+    /// when `inp` is not a multiple of 8 or `quant` is too short.
+    ///
+    /// Eight weights are one little-endian word `w` of nibbles `n0..n7` (byte `j` holds
+    /// `n2j` low and `n2j+1` high). `(w << 4) & 0xF0F0F0F0` holds `n0, n2, n4, n6` and
+    /// `w & 0xF0F0F0F0` holds `n1, n3, n5, n7`, each in the top half of its byte, so
+    /// `SXTB16` (bytes 0 and 2, or with `ror #8` bytes 1 and 3) gives `16·n` pairs without
+    /// a shift: four `SMLAD`s against the codes stored per group of eight as
+    /// `(c0|c4, c2|c6, c1|c5, c3|c7)` sum `16·Σ n·c` exactly, and `>> 4` gives the sum.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn matvec_i4<T: Input>(
+        q: &[u8],
+        inp: usize,
+        scales: &[u8],
+        bias: &[u8],
+        x: &[T],
+        x_scale: f32,
+        quant: &mut [i8],
+        y: &mut [f32],
+    ) -> bool {
+        let row_bytes = inp / 2;
+        if inp == 0
+            || !inp.is_multiple_of(8)
+            || x.len() != inp
+            || q.len() != y.len().wrapping_mul(row_bytes)
+        {
+            return false;
+        }
+        let Some(win) = words(quant).get_mut(..row_bytes) else {
+            return false;
+        };
+        let (groups, _) = win.as_chunks_mut::<4>();
+        let (xs, _) = x.as_chunks::<8>();
+        let normal = T::NORMAL_SCALE || x_scale >= f32::MIN_POSITIVE;
+        for (g, xg) in groups.iter_mut().zip(xs) {
+            let c = xg.map(|v| {
+                if normal {
+                    code_normal(v.value(), x_scale)
+                } else {
+                    code_cvt(v.value(), x_scale)
+                }
+            });
+            let [c0, c1, c2, c3, c4, c5, c6, c7] = c;
+            *g = [pair(c0, c4), pair(c2, c6), pair(c1, c5), pair(c3, c7)];
+        }
+        let groups: &[[u32; 4]] = groups;
+        let scales = scales.as_chunks::<4>().0;
+        let bias = bias.as_chunks::<4>().0;
+        for (((row, yv), s), b) in q
+            .chunks_exact(row_bytes)
+            .zip(y.iter_mut())
+            .zip(scales)
+            .zip(bias)
+        {
+            let acc = row
+                .as_chunks::<4>()
+                .0
+                .iter()
+                .zip(groups)
+                .fold(0i32, |acc, (w, g)| dot8(u32::from_le_bytes(*w), g, acc));
+            *yv = finish_i8(acc >> 4, s, x_scale, b);
+        }
+        true
+    }
+
+    /// `acc + 16·Σ n_k·c_k` for the eight nibbles of `w` and a group of codes (see
+    /// [`matvec_i4`]).
+    #[cfg(pse_arm_dsp)]
+    #[inline(always)]
+    fn dot8(w: u32, x: &[u32; 4], acc: i32) -> i32 {
+        let mut acc = acc;
+        // SAFETY: register arithmetic only (no memory, no stack, flags untouched: SMLAD
+        // sets only the sticky Q flag).
+        unsafe {
+            asm!(
+                "lsl {a}, {w}, #4",
+                "and {a}, {a}, {m}",
+                "and {b}, {w}, {m}",
+                "sxtb16 {t}, {a}",
+                "smlad {acc}, {t}, {x0}, {acc}",
+                "sxtb16 {t}, {a}, ror #8",
+                "smlad {acc}, {t}, {x1}, {acc}",
+                "sxtb16 {t}, {b}",
+                "smlad {acc}, {t}, {x2}, {acc}",
+                "sxtb16 {t}, {b}, ror #8",
+                "smlad {acc}, {t}, {x3}, {acc}",
+                w = in(reg) w,
+                m = in(reg) 0xF0F0_F0F0u32,
+                x0 = in(reg) x[0],
+                x1 = in(reg) x[1],
+                x2 = in(reg) x[2],
+                x3 = in(reg) x[3],
+                a = out(reg) _,
+                b = out(reg) _,
+                t = out(reg) _,
+                acc = inout(reg) acc,
+                options(pure, nomem, nostack),
+            );
+        }
+        acc
+    }
+
+    /// [`dot8`]'s instructions in Rust, for the host tests of the window layout.
+    #[cfg(not(pse_arm_dsp))]
+    fn dot8(w: u32, x: &[u32; 4], acc: i32) -> i32 {
+        let sxtb16 =
+            |v: u32| -> [i32; 2] { [i32::from(v as u8 as i8), i32::from((v >> 16) as u8 as i8)] };
+        let smlad = |acc: i32, a: [i32; 2], b: u32| {
+            let [b0, b1] = [
+                i32::from(b as u16 as i16),
+                i32::from((b >> 16) as u16 as i16),
+            ];
+            acc.wrapping_add(a[0].wrapping_mul(b0))
+                .wrapping_add(a[1].wrapping_mul(b1))
+        };
+        let a = (w << 4) & 0xF0F0_F0F0;
+        let b = w & 0xF0F0_F0F0;
+        let acc = smlad(acc, sxtb16(a), x[0]);
+        let acc = smlad(acc, sxtb16(a.rotate_right(8)), x[1]);
+        let acc = smlad(acc, sxtb16(b), x[2]);
+        smlad(acc, sxtb16(b.rotate_right(8)), x[3])
+    }
+
     /// The int8 scratch as aligned words (its first 0–3 bytes skipped).
     fn words(quant: &mut [i8]) -> &mut [u32] {
         // SAFETY: `u32` has no invalid bit patterns and `align_to_mut` only returns a
@@ -1017,6 +1140,51 @@ mod arm_tests {
     use std::vec::Vec;
 
     #[test]
+    fn int4_window_path_equals_portable() {
+        let mut rng = Rng::new(32);
+        for &(out, inp) in &[(1, 8), (3, 16), (5, 64), (4, 512), (9, 784)] {
+            let q: Vec<u8> = (0..out * inp / 2)
+                .map(|_| (rng.next_u64() >> 56) as u8)
+                .collect();
+            let bias: Vec<u8> = (0..out).flat_map(|_| rng.normal().to_le_bytes()).collect();
+            let scales: Vec<u8> = (0..out)
+                .flat_map(|_| (rng.uniform() * 0.1).to_le_bytes())
+                .collect();
+            let x: Vec<f32> = (0..inp).map(|_| rng.normal()).collect();
+            let bytes: Vec<u8> = (0..inp).map(|_| (rng.next_u64() >> 56) as u8).collect();
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            for qoff in 0..4 {
+                let mut want = vec![0f32; out];
+                let mut quant = vec![0i8; quant_len(inp)];
+                crate::kernel::layer_i4(&q, inp, &scales, &bias, &x, &mut quant, &mut want);
+                let mut got = vec![0f32; out];
+                let mut quant = vec![0i8; quant_len(inp) + qoff];
+                let xs = input_scale(&x);
+                assert!(super::arm::matvec_i4(
+                    &q,
+                    inp,
+                    &scales,
+                    &bias,
+                    &x,
+                    xs,
+                    &mut quant[qoff..],
+                    &mut got
+                ));
+                assert_eq!(bits(&got), bits(&want), "{out}x{inp} scratch offset {qoff}");
+            }
+            let mut want = vec![0f32; out];
+            let mut quant = vec![0i8; quant_len(inp)];
+            crate::kernel::layer_i4(&q, inp, &scales, &bias, &bytes, &mut quant, &mut want);
+            let mut got = vec![0f32; out];
+            let bs = input_scale(&bytes);
+            assert!(super::arm::matvec_i4(
+                &q, inp, &scales, &bias, &bytes, bs, &mut quant, &mut got
+            ));
+            assert_eq!(bits(&got), bits(&want));
+        }
+    }
+
+    #[test]
     fn window_path_equals_portable_at_every_alignment() {
         let mut rng = Rng::new(31);
         for &(out, inp) in &[
@@ -1090,6 +1258,16 @@ mod arm_tests {
             }
         }
         // Layers the kernel does not take.
+        assert!(!super::arm::matvec_i4(
+            &[0; 10],
+            10,
+            &[0; 8],
+            &[0; 8],
+            &[1.0f32; 10],
+            1.0,
+            &mut [0i8; 64],
+            &mut [0f32; 2]
+        ));
         let mut y = [0f32; 2];
         let mut quant = [0i8; 64];
         assert!(!super::arm::matvec_i8(
