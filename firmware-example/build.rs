@@ -1,6 +1,8 @@
 //! Build script: puts the board's `memory.x` (`boards/<PSE_BOARD>/`) on the linker path, picks the model blob to link, checks it
 //! with the same runtime the firmware uses, and sizes the firmware's buffers from it.
 //!
+//! Board: `PSE_BOARD` wins; otherwise `qemu-riscv-virt` on RV32 targets, else `mps2-an386`.
+//!
 //! Blob selection: `PSE_BLOB=<path>` (relative to this folder, or absolute) wins; otherwise
 //! `../models/mnist-pse-star-10d-f32.pse` with `--features f32`, else
 //! `../models/mnist-pse-star-10d-i8.pse`.
@@ -13,10 +15,18 @@ fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     let here = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
 
-    // Linker script: cortex-m-rt's link.x includes memory.x from the search path; the board's
-    // memory map is boards/<PSE_BOARD>/memory.x (default mps2-an386, QEMU's Cortex-M4F).
+    // Linker script: cortex-m-rt's (or riscv-rt's) link.x includes memory.x from the search
+    // path; the board's memory map is boards/<PSE_BOARD>/memory.x (default mps2-an386, QEMU's
+    // Cortex-M4F, or qemu-riscv-virt on RV32).
+    let target = env::var("TARGET").unwrap_or_default();
     println!("cargo:rerun-if-env-changed=PSE_BOARD");
-    let board = env::var("PSE_BOARD").unwrap_or_else(|_| "mps2-an386".into());
+    let board = env::var("PSE_BOARD").unwrap_or_else(|_| {
+        if target.starts_with("riscv32") {
+            "qemu-riscv-virt".into()
+        } else {
+            "mps2-an386".into()
+        }
+    });
     let memory = here.join("boards").join(&board).join("memory.x");
     if !memory.is_file() {
         panic!(
@@ -82,10 +92,13 @@ fn main() {
     );
     fs::write(out.join("model_consts.rs"), consts).expect("write model_consts.rs");
 
-    // The vector table's device-interrupt entries cortex-m-rt links without a device crate
-    // (its docs: 32 on ARMv6-M, 240 on ARMv7-M and ARMv8-M Baseline, 480 on ARMv8-M
-    // Mainline), for the flash figure on boards whose vector table is apart from the code.
-    let target = env::var("TARGET").unwrap_or_default();
+    // Cortex-M only: the vector table's device-interrupt entries cortex-m-rt links without a
+    // device crate (its docs: 32 on ARMv6-M, 240 on ARMv7-M and ARMv8-M Baseline, 480 on
+    // ARMv8-M Mainline), for the flash figure on boards whose vector table is apart from the
+    // code.
+    if !target.starts_with("thumb") {
+        return;
+    }
     let interrupts = if target.starts_with("thumbv6m") {
         32
     } else if target.starts_with("thumbv8m.main") {

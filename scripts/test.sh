@@ -10,7 +10,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "toolchain: thumbv7em-none-eabihf target, rustfmt, clippy"
 # RUSTUP_AUTO_INSTALL=0 on these machines: add explicitly what we use.
-rustup target add thumbv7em-none-eabihf thumbv7m-none-eabi thumbv8m.main-none-eabihf >/dev/null
+rustup target add thumbv7em-none-eabihf thumbv7m-none-eabi thumbv8m.main-none-eabihf riscv32imafc-unknown-none-elf >/dev/null
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 step "data (MNIST, Fashion-MNIST, GloVe word vectors; SHA-256 checked)"
@@ -42,7 +42,8 @@ step "QEMU for the firmware test (qemu-system-arm from bookworm-backports, arm-n
 scripts/install-qemu.sh
 
 step "firmware-example: fmt and clippy (its own workspace, thumbv7em-none-eabihf)"
-(cd firmware-example && cargo fmt --check && cargo clippy --release -- -D warnings)
+(cd firmware-example && cargo fmt --check && cargo clippy --release -- -D warnings \
+    && cargo clippy --release --target riscv32imafc-unknown-none-elf -- -D warnings)
 
 step "tests (unit, CLI end-to-end, runtime vs tract parity, host vs QEMU device)"
 cargo test --workspace

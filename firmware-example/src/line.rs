@@ -4,7 +4,7 @@
 
 use core::fmt::{self, Write};
 
-use cortex_m_semihosting::hio::HostStream;
+use crate::arch::HostStream;
 
 /// Bytes gathered before a semihosting write. Longer lines are written in pieces.
 const CAP: usize = 128;
@@ -93,6 +93,7 @@ impl Line {
     }
 
     /// A space, then `v` as 16 lower-case hex digits.
+    #[cfg_attr(feature = "annotate-only", allow(dead_code))]
     pub fn push_hex64(&mut self, v: u64) {
         self.push_hex(v, 16);
     }

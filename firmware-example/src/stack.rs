@@ -1,29 +1,18 @@
-//! Peak stack use. cortex-m-rt (feature `paint-stack`) fills the stack region
-//! `[_stack_end, _stack_start)` with [`cortex_m_rt::STACK_PAINT_VALUE`] before `main`; the
-//! lowest word that no longer holds it marks the deepest the stack has been. [`repaint`]
-//! paints the unused part again so that the next phase can be measured on its own.
+//! Peak stack use. The stack region is filled with [`PAINT`] before `main` runs
+//! (cortex-m-rt's `paint-stack` on Cortex-M, the entry point on RISC-V); the lowest word that
+//! no longer holds it marks the deepest the stack has been. [`repaint`] paints the unused part
+//! again so that the next phase can be measured on its own.
 
-use cortex_m_rt::STACK_PAINT_VALUE as PAINT;
-
-unsafe extern "C" {
-    static _stack_end: u32;
-    static _stack_start: u32;
-}
-
-fn bounds() -> (usize, usize) {
-    (
-        &raw const _stack_end as usize,
-        &raw const _stack_start as usize,
-    )
-}
+use crate::arch::{STACK_PAINT as PAINT, stack_bounds as bounds, stack_pointer};
 
 /// Bytes of stack used at the deepest point since reset or the last [`repaint`].
 pub fn peak() -> usize {
     let (end, start) = bounds();
     let mut p = end;
     while p < start {
-        // SAFETY: `p` is 4-aligned (cortex-m-rt aligns `_stack_end`) and inside the stack
-        // region, which is RAM this program owns; reading it has no side effects.
+        // SAFETY: `p` is 4-aligned (cortex-m-rt and riscv-rt align the bottom of the stack)
+        // and inside the stack region, which is RAM this program owns; reading it has no side
+        // effects.
         if unsafe { core::ptr::read_volatile(p as *const u32) } != PAINT {
             break;
         }
@@ -38,7 +27,7 @@ pub fn peak() -> usize {
 pub fn repaint() {
     const MARGIN: usize = 64;
     let (end, _) = bounds();
-    let sp = cortex_m::register::msp::read() as usize;
+    let sp = stack_pointer();
     let top = sp.saturating_sub(MARGIN) & !3;
     let mut p = end;
     while p < top {

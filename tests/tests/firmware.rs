@@ -1,14 +1,17 @@
 //! Host ↔ device: the firmware example (`firmware-example/`, a Cortex-M4F build of the
-//! runtime) runs under QEMU on the committed i8 and f32 MNIST blobs, and every result it
+//! runtime; also built for the Cortex-M3, M7, M33 and M55 and for an RV32 core) runs under
+//! QEMU on the committed MNIST blobs, and every result it
 //! prints — annotations (verdict, `mu`, log-likelihoods, posteriors, as f32 bits), generated
 //! images (FNV-1a of the pixel bits, and the text art), the label it enrolls on the device
 //! from five 7s (`mu`, `logvar`) and the annotations with that label added — must equal what
 //! the host runtime computes from the same blob and images, bit for bit.
 //!
-//! Needs `qemu-system-arm` (`scripts/install-qemu.sh`) and the Rust target
-//! `thumbv7em-none-eabihf` (`rustup target add thumbv7em-none-eabihf`); a missing tool is a
-//! failure, never a skip. With a C compiler on the PATH, the run also loads the
-//! instruction-counting plugin (`firmware-example/tools/icount.c`) for exact counts.
+//! Needs `qemu-system-arm` and `qemu-system-riscv32` (`scripts/install-qemu.sh`) and the Rust
+//! targets of the cores below (`rustup target add thumbv7em-none-eabihf thumbv7m-none-eabi
+//! thumbv8m.main-none-eabihf riscv32imafc-unknown-none-elf`); a missing tool is a failure,
+//! never a skip. On the Cortex-M cores, with a C compiler on the PATH, the run also loads the
+//! instruction-counting plugin (`firmware-example/tools/icount.c`) for exact counts; the RV32
+//! core counts its instructions itself (`minstret`).
 //!
 //! Measurements (flash, RAM, instructions per multiply-add) are printed (`--nocapture`) and
 //! written to `firmware-example/target/pse-test/<encoding>-measurements.txt`.
@@ -37,9 +40,8 @@ const ENROLL_SHOTS: usize = 5;
 const PRIOR_WEIGHT: f32 = pse_trainer::export::enroll::DEFAULT_PRIOR_WEIGHT;
 const IMAGES: &str = "firmware-example/data/t10k-first100-images.idx3";
 const LABELS: &str = "firmware-example/data/t10k-first100-labels.idx1";
-/// The QEMU command of `firmware-example/.cargo/config.toml` (its runner), minus `timeout`
-/// and the core ([`Core`]).
-const QEMU: &str = "qemu-system-arm";
+/// The options the QEMU commands of `firmware-example/.cargo/config.toml` (its runners) share;
+/// the emulator, its CPU and machine are the core's ([`Core`]).
 const QEMU_ARGS: &[&str] = &[
     "-nographic",
     "-semihosting-config",
@@ -52,49 +54,95 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 /// `-icount shift=0` makes one instruction 1 ns of virtual time.
 const INSTRUCTIONS_PER_SECOND: u64 = 1_000_000_000;
 
-/// A core class the firmware runs on under QEMU: its Rust target and QEMU's CPU and machine.
+/// A core class the firmware runs on under QEMU: its Rust target, the emulator and its CPU
+/// and machine, and what the firmware's cost counter counts there.
 struct Core {
     /// Short name (file names, messages).
     name: &'static str,
     /// The Rust target the firmware is built for.
     target: &'static str,
+    /// The QEMU system emulator.
+    qemu: &'static str,
     /// QEMU's `-cpu`.
     cpu: &'static str,
     /// QEMU's `-machine`.
     machine: &'static str,
+    /// Further options the machine needs.
+    machine_args: &'static [&'static str],
     /// The firmware's memory map (`firmware-example/boards/<board>/memory.x`).
     board: &'static str,
-    /// The machine's SysTick clock (QEMU's MPS2/MPS3 system clock), for the fallback
-    /// instruction counts when the plugin cannot be loaded.
-    systick_hz: u64,
+    /// What the `COST` lines count.
+    counter: Counter,
+}
+
+/// The firmware's cost counter on a core (the numbers of its `COST` lines).
+#[derive(Clone, Copy)]
+enum Counter {
+    /// SysTick on the machine's system clock (Hz; QEMU's MPS2/MPS3 clock): instructions are
+    /// ticks × 10⁹ / Hz under `-icount shift=0` (± one tick), exact from the icount plugin.
+    SysTick(u64),
+    /// Retired instructions (`minstret` on RISC-V): exact under `-icount shift=0`, no plugin.
+    Instructions,
+}
+
+impl Counter {
+    /// Ticks per second of QEMU's virtual time (10⁹ instructions under `-icount shift=0`).
+    fn hz(self) -> u64 {
+        match self {
+            Counter::SysTick(hz) => hz,
+            Counter::Instructions => INSTRUCTIONS_PER_SECOND,
+        }
+    }
+
+    /// Its name in the measurements.
+    fn name(self) -> &'static str {
+        match self {
+            Counter::SysTick(_) => "SysTick",
+            Counter::Instructions => "minstret",
+        }
+    }
+
+    /// Where instruction counts come from when they are derived from its ticks.
+    fn how(self) -> &'static str {
+        match self {
+            Counter::SysTick(_) => "SysTick ticks",
+            Counter::Instructions => "exact, minstret",
+        }
+    }
 }
 
 /// Cortex-M4F on MPS2 AN386: the firmware's default (`.cargo/config.toml`).
 const CORTEX_M4F: Core = Core {
     name: "cortex-m4f",
     target: "thumbv7em-none-eabihf",
+    qemu: "qemu-system-arm",
     cpu: "cortex-m4",
     machine: "mps2-an386",
+    machine_args: &[],
     board: "mps2-an386",
-    systick_hz: 25_000_000,
+    counter: Counter::SysTick(25_000_000),
 };
 /// Cortex-M3 on MPS2 AN385: no FPU (soft float), no DSP instructions.
 const CORTEX_M3: Core = Core {
     name: "cortex-m3",
     target: "thumbv7m-none-eabi",
+    qemu: "qemu-system-arm",
     cpu: "cortex-m3",
     machine: "mps2-an385",
+    machine_args: &[],
     board: "mps2-an386",
-    systick_hz: 25_000_000,
+    counter: Counter::SysTick(25_000_000),
 };
 /// Cortex-M7 on MPS2 AN500: the M4F's instruction set (the same ELF), another pipeline.
 const CORTEX_M7: Core = Core {
     name: "cortex-m7",
     target: "thumbv7em-none-eabihf",
+    qemu: "qemu-system-arm",
     cpu: "cortex-m7",
     machine: "mps2-an500",
+    machine_args: &[],
     board: "mps2-an386",
-    systick_hz: 25_000_000,
+    counter: Counter::SysTick(25_000_000),
 };
 /// Cortex-M33 (Armv8-M Mainline, TrustZone) on MPS2 AN505: starts Secure at 0x10000000, so
 /// it has its own memory map; the portable int8 kernel (the DSP kernel is enabled on
@@ -102,10 +150,12 @@ const CORTEX_M7: Core = Core {
 const CORTEX_M33: Core = Core {
     name: "cortex-m33",
     target: "thumbv8m.main-none-eabihf",
+    qemu: "qemu-system-arm",
     cpu: "cortex-m33",
     machine: "mps2-an505",
+    machine_args: &[],
     board: "mps2-an505",
-    systick_hz: 20_000_000,
+    counter: Counter::SysTick(20_000_000),
 };
 
 /// Cortex-M55 (Armv8.1-M Mainline with Helium, TrustZone) on MPS3 AN547: the M33's ELF
@@ -114,10 +164,25 @@ const CORTEX_M33: Core = Core {
 const CORTEX_M55: Core = Core {
     name: "cortex-m55",
     target: "thumbv8m.main-none-eabihf",
+    qemu: "qemu-system-arm",
     cpu: "cortex-m55",
     machine: "mps3-an547",
+    machine_args: &[],
     board: "mps3-an547",
-    systick_hz: 32_000_000,
+    counter: Counter::SysTick(32_000_000),
+};
+
+/// RV32IMAFC on QEMU's virt board (booted without firmware, `-bios none`): an RV32 core
+/// with atomics and a single-precision FPU, like the M4F's; costs in retired instructions.
+const RISCV32: Core = Core {
+    name: "riscv32",
+    target: "riscv32imafc-unknown-none-elf",
+    qemu: "qemu-system-riscv32",
+    cpu: "rv32",
+    machine: "virt",
+    machine_args: &["-bios", "none"],
+    board: "qemu-riscv-virt",
+    counter: Counter::Instructions,
 };
 
 /// Builds share one target directory: one at a time, each ELF copied out before the next.
@@ -148,12 +213,13 @@ fn blob_path(encoding: &str) -> PathBuf {
     }
 }
 
-fn require_qemu() {
-    match Command::new(QEMU).arg("--version").output() {
+fn require_qemu(core: &Core) {
+    match Command::new(core.qemu).arg("--version").output() {
         Ok(o) if o.status.success() => {}
         _ => panic!(
-            "{QEMU} not found: the firmware test runs the firmware under QEMU. \
-             Install it with scripts/install-qemu.sh (then re-run)."
+            "{} not found: the firmware test runs the firmware under QEMU. \
+             Install it with scripts/install-qemu.sh (then re-run).",
+            core.qemu
         ),
     }
 }
@@ -237,7 +303,9 @@ fn run_with_timeout(mut cmd: Command) -> Output {
     cmd.stdin(Stdio::null())
         .stdout(fs::File::create(&stdout).expect("stdout file"))
         .stderr(fs::File::create(&stderr).expect("stderr file"));
-    let mut child = cmd.spawn().expect("spawn qemu-system-arm");
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", cmd.get_program().display()));
     let start = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait for qemu") {
@@ -271,8 +339,9 @@ fn tempfile(what: &str) -> PathBuf {
 }
 
 fn run_qemu(elf: &Path, plugin: Option<&Path>, core: &Core) -> Output {
-    let mut cmd = Command::new(QEMU);
+    let mut cmd = Command::new(core.qemu);
     cmd.args(["-cpu", core.cpu, "-machine", core.machine])
+        .args(core.machine_args)
         .args(QEMU_ARGS);
     if let Some(p) = plugin {
         cmd.arg("-plugin").arg(p).args(["-d", "plugin"]);
@@ -288,7 +357,12 @@ struct Run {
 }
 
 fn run_firmware(elf: &Path, core: &Core) -> Run {
-    let plugin = build_plugin();
+    // The plugin pairs up the `sev` markers of the SysTick cores; a core that counts its own
+    // instructions needs none.
+    let plugin = match core.counter {
+        Counter::SysTick(_) => build_plugin(),
+        Counter::Instructions => None,
+    };
     let mut out = run_qemu(elf, plugin.as_deref(), core);
     let mut used_plugin = plugin.is_some();
     let first = String::from_utf8_lossy(&out.stdout);
@@ -600,9 +674,9 @@ fn measurements(encoding: &str, core: &Core, blob: &[u8], elf: &Path, run: &Run)
     let enroll_line = field(&run.stdout, "COST ENROLL ");
     let (n_enroll, enroll_ticks) = (num(enroll_line[0]), num(enroll_line[1]));
     // Instructions per operation: exact from the plugin (spans in firmware order: load,
-    // each annotation, each generation, the enrollment), else SysTick ticks converted at the
-    // machine's clock (± one tick).
-    let per_tick = |ticks: u64| ticks * INSTRUCTIONS_PER_SECOND / core.systick_hz;
+    // each annotation, each generation, the enrollment), else the counter's ticks: exact
+    // instructions, or SysTick ticks converted at the machine's clock (± one tick).
+    let per_tick = |ticks: u64| ticks * INSTRUCTIONS_PER_SECOND / core.counter.hz();
     let (load_i, ann_i, gen_i, enroll_i, how) = match &run.spans {
         Some(s) if s.len() as u64 == 1 + n_ann + n_gen + 1 => {
             let (n_ann, n_gen) = (n_ann as usize, n_gen as usize);
@@ -622,7 +696,7 @@ fn measurements(encoding: &str, core: &Core, blob: &[u8], elf: &Path, run: &Run)
             per_tick(ann_ticks) / n_ann,
             per_tick(gen_ticks) / n_gen.max(1),
             per_tick(enroll_ticks),
-            "SysTick ticks",
+            core.counter.how(),
         ),
     };
     let ratio = |i: u64, m: u64| if m == 0 { 0.0 } else { i as f64 / m as f64 };
@@ -675,7 +749,8 @@ fn measurements(encoding: &str, core: &Core, blob: &[u8], elf: &Path, run: &Run)
     );
     let _ = writeln!(
         s,
-        "  SysTick ticks: annotate {} per image, generate {} per image",
+        "  {} ticks: annotate {} per image, generate {} per image",
+        core.counter.name(),
         ann_ticks / n_ann,
         gen_ticks / n_gen.max(1)
     );
@@ -692,7 +767,10 @@ fn measurements(encoding: &str, core: &Core, blob: &[u8], elf: &Path, run: &Run)
          the enrolled label is best for {} of the {} images of class {ENROLL_CLASS}",
         accx[0], acc[1], accx[1], accx[2]
     );
-    if let Some(size) = arm_size(elf) {
+    // arm-none-eabi-size, when it is installed, on the Arm cores (MEM has the figures).
+    if core.target.starts_with("thumb")
+        && let Some(size) = arm_size(elf)
+    {
         let _ = write!(s, "  arm-none-eabi-size:\n{size}");
     }
     // One row of the core × encoding table (docs/mcu.md), written once the run was found
@@ -713,7 +791,7 @@ fn measurements(encoding: &str, core: &Core, blob: &[u8], elf: &Path, run: &Run)
 // ---- The tests. ----
 
 fn host_device_bit_identical(encoding: &str, blob_file: PathBuf, features: &[&str]) {
-    require_qemu();
+    require_qemu(&CORTEX_M4F);
     let blob = fs::read(&blob_file).unwrap_or_else(|e| {
         panic!(
             "{}: {e}\nthe firmware test needs the committed MNIST PSE* 10D blobs \
@@ -785,7 +863,7 @@ fn blob_named(name: &str) -> PathBuf {
 /// The blob `name` (see [`blob_named`]) on `core`: every result line equal to the host's,
 /// and the core's measurements (`<core>-<name>-measurements.txt`, a row of the table).
 fn core_bit_identical(core: &Core, name: &str) {
-    require_qemu();
+    require_qemu(core);
     let blob_file = blob_named(name);
     let blob = fs::read(&blob_file).unwrap_or_else(|e| panic!("{}: {e}", blob_file.display()));
     let file = blob_file
@@ -867,6 +945,15 @@ fn firmware_on_cortex_m55_matches_host_bit_for_bit() {
     }
 }
 
+/// The same firmware on an RV32 core (riscv-rt instead of cortex-m-rt, `minstret` instead of
+/// SysTick): every result line as on the host.
+#[test]
+fn firmware_on_riscv32_matches_host_bit_for_bit() {
+    for name in TABLE_BLOBS {
+        core_bit_identical(&RISCV32, name);
+    }
+}
+
 #[test]
 fn firmware_f32_matches_host_bit_for_bit() {
     host_device_bit_identical("f32", blob_path("f32"), &["f32"]);
@@ -892,7 +979,7 @@ fn firmware_enrolls_a_digit_the_model_never_saw() {
 /// A HardFault must end the run with a failure status, not hang.
 #[test]
 fn firmware_hardfault_exits_nonzero() {
-    require_qemu();
+    require_qemu(&CORTEX_M4F);
     let elf = build_firmware("fault-test", &CORTEX_M4F, &["fault-test"], &blob_path("i8"));
     let out = run_qemu(&elf, None, &CORTEX_M4F);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -900,6 +987,26 @@ fn firmware_hardfault_exits_nonzero() {
     assert!(
         stderr.contains("HARDFAULT"),
         "no HARDFAULT report on stderr: {stderr}"
+    );
+}
+
+/// A trap on the RV32 core (an illegal instruction) must end the run with a failure status,
+/// not hang.
+#[test]
+fn firmware_trap_on_riscv32_exits_nonzero() {
+    require_qemu(&RISCV32);
+    let elf = build_firmware(
+        "fault-test-riscv32",
+        &RISCV32,
+        &["fault-test"],
+        &blob_path("i8"),
+    );
+    let out = run_qemu(&elf, None, &RISCV32);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a trap exited with success");
+    assert!(
+        stderr.contains("TRAP mcause 00000002"),
+        "no illegal-instruction TRAP report on stderr: {stderr}"
     );
 }
 
