@@ -17,7 +17,8 @@ pub struct InspectArgs {
     #[arg(long = "model", value_name = "MODEL", conflicts_with = "model")]
     pub model_flag: Option<PathBuf>,
     /// The Rust target of the device whose flash, RAM and instruction counts to print
-    /// (measured: thumbv7em-none-eabihf, thumbv7m-none-eabi, thumbv8m.main-none-eabihf).
+    /// (measured: thumbv7em-none-eabihf, thumbv7m-none-eabi, thumbv8m.main-none-eabihf,
+    /// riscv32imafc-unknown-none-elf).
     #[arg(long, default_value = "thumbv7em-none-eabihf")]
     pub target: String,
     /// Print everything as one JSON object instead of the text.
