@@ -8,9 +8,10 @@ cd "$root"
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "toolchain: thumbv7em-none-eabihf target, rustfmt, clippy"
+step "toolchain: the microcontroller targets, rustfmt, clippy"
 # RUSTUP_AUTO_INSTALL=0 on these machines: add explicitly what we use.
-rustup target add thumbv7em-none-eabihf thumbv7m-none-eabi thumbv8m.main-none-eabihf riscv32imafc-unknown-none-elf >/dev/null
+rustup target add thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf \
+    thumbv8m.main-none-eabihf riscv32imc-unknown-none-elf riscv32imafc-unknown-none-elf >/dev/null
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 step "data (MNIST, Fashion-MNIST, GloVe word vectors; SHA-256 checked)"
@@ -22,8 +23,14 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "runtime for Cortex-M4F (no_std, thumbv7em-none-eabihf)"
-cargo build -p pse-runtime --no-default-features --target thumbv7em-none-eabihf
+step "runtime (no_std) for every microcontroller class: M0/M0+, M3, M4F/M7, M33/M55 (and with Helium), RV32IMC"
+for t in thumbv6m-none-eabi thumbv7m-none-eabi thumbv7em-none-eabihf thumbv8m.main-none-eabihf \
+    riscv32imc-unknown-none-elf; do
+    cargo build -q -p pse-runtime --no-default-features --target "$t"
+done
+# The Helium kernel is compiled only for a Helium CPU: lint it there (own target folder).
+RUSTFLAGS="-C target-cpu=cortex-m55" cargo clippy -q -p pse-runtime --no-default-features \
+    --target thumbv8m.main-none-eabihf --target-dir target/helium -- -D warnings
 
 step "pse-runtime as a dependency: docs (warnings are errors), the annotate example, the no_std example for Cortex-M4F, cargo package"
 RUSTDOCFLAGS="-D warnings" cargo doc -q -p pse-runtime --no-deps
@@ -41,8 +48,9 @@ ls -l target/package/pse-runtime-*.crate
 step "QEMU for the firmware test (qemu-system-arm from bookworm-backports, arm-none-eabi-size)"
 scripts/install-qemu.sh
 
-step "firmware-example: fmt and clippy (its own workspace, thumbv7em-none-eabihf)"
+step "firmware-example: fmt and clippy (its own workspace; Cortex-M4F, annotate-only, RV32IMAFC)"
 (cd firmware-example && cargo fmt --check && cargo clippy --release -- -D warnings \
+    && cargo clippy --release --features annotate-only -- -D warnings \
     && cargo clippy --release --target riscv32imafc-unknown-none-elf -- -D warnings)
 
 step "tests (unit, CLI end-to-end, runtime vs tract parity, host vs QEMU device)"
