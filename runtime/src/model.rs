@@ -63,7 +63,11 @@ impl<'a> Model<'a> {
     /// Checks the envelope (magic, version, length, CRC), decodes the payload and validates
     /// it ([`Model::from_payload`]). Borrows every array from `bytes`.
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, Error> {
-        Self::from_payload(blob::decode(bytes)?)
+        let payload = blob::decode(bytes)?;
+        if blob::read_header(bytes)?.version < 3 {
+            crate::validate::before_version_3(&payload)?;
+        }
+        Self::from_payload(payload)
     }
 
     /// Validates a payload: every dimension, array length, the layer chain, the activations

@@ -277,6 +277,33 @@ pub(crate) fn validate(p: &Payload<'_>) -> Result<Shape, Error> {
     })
 }
 
+/// What versions 1 and 2 did not have, refused in a blob that claims one of them: int4
+/// weights (the wire's `Weights` variant 3: `Decode`, as a reader of those versions would
+/// say) and a blob without a decoder (`MissingLayers`).
+pub(crate) fn before_version_3(p: &Payload<'_>) -> Result<(), Error> {
+    let e = &p.encoder;
+    let heads = [e.mu, e.logvar];
+    let label_heads = p.label_encoder.map(|l| [l.mu, l.logvar]);
+    let layers = e
+        .trunk
+        .layers()
+        .iter()
+        .chain(&heads)
+        .chain(p.decoder.layers())
+        .chain(label_heads.iter().flatten());
+    for layer in layers {
+        if matches!(layer.weights, Weights::I4 { .. }) {
+            return Err(Error::Decode);
+        }
+    }
+    if p.decoder.layers().is_empty() {
+        return Err(Error::MissingLayers {
+            part: Part::Decoder,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(
     clippy::indexing_slicing,
