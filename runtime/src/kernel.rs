@@ -606,6 +606,10 @@ pub(crate) fn layer_i4<T: Input>(
     if crate::simd::arm::matvec_i4(q, inp, scales, bias, x, x_scale, quant, y) {
         return;
     }
+    #[cfg(pse_arm_mve)]
+    if crate::simd::mve::matvec_i4(q, inp, scales, bias, x, x_scale, quant, y) {
+        return;
+    }
     let codes = quant.get_mut(..inp).unwrap_or_default();
     for (c, &v) in codes.iter_mut().zip(x) {
         *c = code(v.value(), x_scale) as i8;

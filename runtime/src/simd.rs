@@ -985,8 +985,8 @@ pub(crate) mod arm {
 
 #[cfg(pse_arm_mve)]
 pub(crate) mod mve {
-    //! The Cortex-M55 (Helium, the M-profile vector extension) int8 kernel: the input is
-    //! quantised once per layer into `i8` codes, and each row's exact sum is one
+    //! The Cortex-M55 (Helium, the M-profile vector extension) int8 and int4 kernels: the
+    //! input is quantised once per layer into `i8` codes, and each row's exact sum is one
     //! tail-predicated loop of 16 multiply-adds per `VMLADAVA.S8` (`DLSTP.8` / `LETP`: the
     //! last, partial vector is predicated, so nothing past a row or the codes is read).
 
@@ -1038,6 +1038,108 @@ pub(crate) mod mve {
             *yv = finish_i8(dot(last, codes), s, x_scale, b);
         }
         true
+    }
+
+    /// `y = W x + b` for an int4 layer (`x_scale > 0`); `false` (nothing done) when the
+    /// arrays do not have the layer's lengths or `quant` is shorter than the codes' layout.
+    ///
+    /// Sixteen weight bytes hold 32 weights: the low nibbles (even inputs) come out of
+    /// `VSHL.I8 #4` then `VSHR.S8 #4`, the high nibbles (odd inputs) out of `VSHR.S8 #4`, so
+    /// the codes are laid out per block of 32 inputs as the 16 even ones, then the 16 odd
+    /// ones (zero past the last input, so an odd row's padding nibble adds nothing).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn matvec_i4<T: Input>(
+        q: &[u8],
+        inp: usize,
+        scales: &[u8],
+        bias: &[u8],
+        x: &[T],
+        x_scale: f32,
+        quant: &mut [i8],
+        y: &mut [f32],
+    ) -> bool {
+        let row_bytes = inp.div_ceil(2);
+        if inp == 0 || x.len() != inp || q.len() != y.len().wrapping_mul(row_bytes) {
+            return false;
+        }
+        let Some(codes) = quant.get_mut(..row_bytes.div_ceil(16).wrapping_mul(32)) else {
+            return false;
+        };
+        codes.fill(0);
+        for (block, xs) in codes.chunks_exact_mut(32).zip(x.chunks(32)) {
+            let (even, odd) = block.split_at_mut(16);
+            for (k, &v) in xs.iter().enumerate() {
+                let half = if k % 2 == 0 { &mut *even } else { &mut *odd };
+                if let Some(c) = half.get_mut(k / 2) {
+                    *c = code(v.value(), x_scale) as i8;
+                }
+            }
+        }
+        let codes: &[i8] = codes;
+        let scales = scales.as_chunks::<4>().0;
+        let bias = bias.as_chunks::<4>().0;
+        for (((row, yv), s), b) in q
+            .chunks_exact(row_bytes)
+            .zip(y.iter_mut())
+            .zip(scales)
+            .zip(bias)
+        {
+            *yv = finish_i8(dot_i4(row, codes), s, x_scale, b);
+        }
+        true
+    }
+
+    /// The exact sum of a packed int4 row with codes laid out as [`matvec_i4`] does
+    /// (`codes.len() ≥ 32 · ceil(row.len() / 16)`).
+    fn dot_i4(row: &[u8], codes: &[i8]) -> i32 {
+        let n = row.len().min((codes.len() / 32).wrapping_mul(16));
+        let acc: i32;
+        // SAFETY: `DLSTP.8` runs `ceil(n / 16)` iterations over `n` byte lanes and predicates
+        // the lanes past `n` in the last one, so the loads read `row[..n]` and, per
+        // iteration `i`, the codes `32·i .. 32·i + 32` (inside `codes`: `n ≤ codes.len() / 2`
+        // rounded to whole blocks), and nothing else. It writes only the declared
+        // registers: `r0` (the sum; `VMLADAVA` needs an even register), the three pointers,
+        // `lr` and `q0`–`q3` (= `s0`–`s15`); no stack, no memory written.
+        unsafe {
+            asm!(
+                "mov r0, #0",
+                "dlstp.8 lr, {n}",
+                "2:",
+                "vldrb.u8 q0, [{w}], #16",
+                "vshl.i8 q1, q0, #4",
+                "vshr.s8 q1, q1, #4",
+                "vshr.s8 q0, q0, #4",
+                "vldrb.u8 q2, [{xe}], #32",
+                "vmladava.s8 r0, q1, q2",
+                "vldrb.u8 q3, [{xo}], #32",
+                "vmladava.s8 r0, q0, q3",
+                "letp lr, 2b",
+                n = in(reg) n,
+                w = inout(reg) row.as_ptr() => _,
+                xe = inout(reg) codes.as_ptr() => _,
+                xo = inout(reg) codes.as_ptr().wrapping_add(16) => _,
+                out("r0") acc,
+                out("lr") _,
+                out("s0") _,
+                out("s1") _,
+                out("s2") _,
+                out("s3") _,
+                out("s4") _,
+                out("s5") _,
+                out("s6") _,
+                out("s7") _,
+                out("s8") _,
+                out("s9") _,
+                out("s10") _,
+                out("s11") _,
+                out("s12") _,
+                out("s13") _,
+                out("s14") _,
+                out("s15") _,
+                options(nostack, readonly),
+            );
+        }
+        acc
     }
 
     /// The exact sums of two rows with the same codes (all three equally long).
