@@ -1,5 +1,6 @@
-//! pse-runtime on a Cortex-M4F (or another Cortex-M, or an RV32 core): annotates 100 MNIST
-//! test digits, generates a digit per label (its mean and one seeded sample), enrolls a new label on the device from the first five
+//! pse-runtime on a Cortex-M4F (or another Cortex-M from the M0 up, or an RV32 core):
+//! annotates 100 MNIST test digits, generates a digit per label (its mean and one seeded
+//! sample), enrolls a new label on the device from the first five
 //! 7s (no retraining) and annotates the 100 digits again with it, and reports every result,
 //! its cost and the memory used as machine-readable lines over semihosting. `README.md`
 //! describes the lines; the host test (`tests/tests/firmware.rs`) recomputes every one of them
@@ -116,8 +117,12 @@ fn run(line: &mut Line) -> Result<(), Failure> {
 /// Largest stack peak reported so far (`now` = a new reading).
 fn stack_max(now: usize) -> usize {
     use core::sync::atomic::{AtomicUsize, Ordering};
+    // Only the main thread reads and writes it, so a load and a store do what `fetch_max`
+    // would, on cores without atomic read-modify-write too (Cortex-M0, RV32IMC).
     static MAX: AtomicUsize = AtomicUsize::new(0);
-    MAX.fetch_max(now, Ordering::Relaxed).max(now)
+    let max = MAX.load(Ordering::Relaxed).max(now);
+    MAX.store(max, Ordering::Relaxed);
+    max
 }
 
 /// `STACK <phase> <peak bytes>`, then repaint for the next phase.

@@ -179,6 +179,20 @@ const CORTEX_M55: Core = Core {
     rustflags: "",
 };
 
+/// Cortex-M0 on QEMU's micro:bit (nRF51822: 256 KiB flash, 16 KiB RAM): ARMv6-M, no FPU,
+/// no atomic read-modify-write; only a small model fits (`SMALL_BLOB`).
+const CORTEX_M0: Core = Core {
+    name: "cortex-m0",
+    target: "thumbv6m-none-eabi",
+    qemu: "qemu-system-arm",
+    cpu: "cortex-m0",
+    machine: "microbit",
+    machine_args: &[],
+    board: "microbit",
+    counter: Counter::SysTick(16_000_000),
+    rustflags: "",
+};
+
 /// Cortex-M55 built for its CPU (`-C target-cpu=cortex-m55`): Helium, the runtime's MVE int8
 /// kernel (`runtime/src/simd.rs`, module `mve`) and the compiler's own MVE code.
 const CORTEX_M55_HELIUM: Core = Core {
@@ -866,9 +880,11 @@ fn measurements(
 
 /// `pse-trainer inspect`'s figures for this blob on this core's target (from the table of
 /// `trainer/src/export/targets.rs`) against what the run measured: flash within 2 KiB,
-/// RAM within 512 bytes, instructions within 10 % (the per-multiply-add rates were
-/// measured on these blobs; code size moves by up to ~1 KiB with the blob). Cores built
-/// with RUSTFLAGS (Helium) have no profile of their own and are not checked.
+/// RAM within 512 bytes (code size moves by up to ~1 KiB with the blob), and instructions
+/// within 10 % where the target's per-multiply-add rates were measured on this model (the
+/// 512/64 MNIST blobs; the small model on the Cortex-M0); elsewhere the instruction figures
+/// are printed, not checked (rates do not carry over exactly to other layer widths). Cores
+/// built with RUSTFLAGS (Helium) have no profile of their own and are not checked.
 fn check_inspect(core: &Core, name: &str, blob: &[u8], m: &Measured) {
     use pse_trainer::export::{inspect, targets};
     if !core.rustflags.is_empty() {
@@ -892,10 +908,12 @@ fn check_inspect(core: &Core, name: &str, blob: &[u8], m: &Measured) {
         p.ram_bytes,
         m.ram
     );
+    let calibrated = (name == SMALL_BLOB) == (core.target == "thumbv6m-none-eabi");
     let within = |pred: Option<u64>, got: u64, op: &str| {
         let pred = pred.unwrap_or_else(|| panic!("{what}: no {op} rate for this encoding"));
+        println!("{what}: {op} {pred} instructions predicted, {got} measured");
         assert!(
-            pred.abs_diff(got) * 10 <= got,
+            !calibrated || pred.abs_diff(got) * 10 <= got,
             "{what}: {op} {pred} instructions predicted, {got} measured"
         );
     };
@@ -1020,6 +1038,10 @@ fn core_bit_identical(core: &Core, name: &str) {
 /// The blobs of the core × encoding table: int8 and int4, whole and for annotation only.
 const TABLE_BLOBS: [&str; 4] = ["i8", "i4", "i8-annotate", "i4-annotate"];
 
+/// The model small enough for the micro:bit: PSE* 10D with hidden widths 128 and 32 (the
+/// paper's are 512 and 64), int4, with its decoder and the open-world verdict.
+const SMALL_BLOB: &str = "h128x32-i4";
+
 #[test]
 fn firmware_i4_and_annotate_only_blobs_match_host_bit_for_bit() {
     for name in &TABLE_BLOBS[1..] {
@@ -1061,6 +1083,15 @@ fn firmware_on_cortex_m55_matches_host_bit_for_bit() {
     for name in TABLE_BLOBS {
         core_bit_identical(&CORTEX_M55, name);
     }
+}
+
+/// The Cortex-M0 class: the small model, whole (annotation with the verdict, generation,
+/// enrollment), in the micro:bit's 256 KiB of flash (with the 100 test digits) and 16 KiB
+/// of RAM; every result line equal to the host's. The same blob on the M4F for comparison.
+#[test]
+fn firmware_on_cortex_m0_microbit_matches_host_bit_for_bit() {
+    core_bit_identical(&CORTEX_M0, SMALL_BLOB);
+    core_bit_identical(&CORTEX_M4F, SMALL_BLOB);
 }
 
 #[test]

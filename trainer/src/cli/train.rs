@@ -25,6 +25,16 @@ pub struct TrainArgs {
     /// Latent dimension (the paper uses 2, 10 and 20).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     latent: u16,
+    /// Hidden widths H1,H2 of the encoder (pixels → H1 → H2) and decoder (d → H2 → H1 →
+    /// pixels): the paper's 512,64, or smaller for a microcontroller with little flash.
+    #[arg(
+        long,
+        value_name = "H1,H2",
+        value_delimiter = ',',
+        default_values_t = PAPER_HIDDEN.map(|h| h as u16),
+        value_parser = clap::value_parser!(u16).range(1..=4096)
+    )]
+    hidden: Vec<u16>,
     /// Label encoding: one-hot, or GloVe word vectors of the class names (needs
     /// `scripts/fetch-data.sh --glove`; the model can then draw words it never saw).
     #[arg(long, value_enum, default_value = "one-hot")]
@@ -212,7 +222,10 @@ fn run_config(
             label_dim: a.labels.label_dim(classes),
             classes,
             pixels: crate::data::PIXELS,
-            hidden: PAPER_HIDDEN,
+            hidden: match a.hidden[..] {
+                [h1, h2] => [usize::from(h1), usize::from(h2)],
+                _ => return Err("--hidden takes two widths, H1,H2".into()),
+            },
         },
         labels: a.labels,
         seed: a.seed,
@@ -250,10 +263,11 @@ pub fn run_train(a: TrainArgs, run_options_given: bool) -> Result<(), Box<dyn st
 /// The `train` options that describe the run (everything but where, how fast and how
 /// verbosely it runs): `train --resume --out RUN` without any of them continues RUN as its
 /// config.json describes it.
-pub const RUN_OPTIONS: [&str; 19] = [
+pub const RUN_OPTIONS: [&str; 20] = [
     "dataset",
     "objective",
     "latent",
+    "hidden",
     "labels",
     "seed",
     "recipe",
