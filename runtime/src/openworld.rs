@@ -79,17 +79,51 @@ fn pixel(image: &Image<'_>, i: usize) -> f32 {
     }
 }
 
+/// [`bernoulli`] remembering its last arguments and result: images are mostly background,
+/// where the same `(x, p)` comes again and again (`p` clamped to `P_MIN`, or the generic
+/// model's `G_LOW`), and the logarithm is most of the cost on a microcontroller. The result
+/// is the same bits as calling [`bernoulli`] every time.
+struct Memo {
+    x: f32,
+    p: f32,
+    value: f32,
+}
+
+impl Memo {
+    fn new() -> Self {
+        Memo {
+            x: f32::NAN,
+            p: f32::NAN,
+            value: 0.0,
+        }
+    }
+
+    fn bernoulli(&mut self, x: f32, p: f32) -> f32 {
+        // Compared as bits: NaN never matches, and -0.0 / 0.0 stay apart.
+        if x.to_bits() != self.x.to_bits() || p.to_bits() != self.p.to_bits() {
+            *self = Memo {
+                x,
+                p,
+                value: bernoulli(x, p),
+            };
+        }
+        self.value
+    }
+}
+
 /// `R`: the Bernoulli log-likelihood of `image` under pixel probabilities `p` (same length).
 pub fn reconstruction_log_likelihood(image: &Image<'_>, p: &[f32]) -> f32 {
-    p.iter()
-        .enumerate()
-        .fold(0.0f32, |s, (i, &pi)| s + bernoulli(pixel(image, i), pi))
+    let mut memo = Memo::new();
+    p.iter().enumerate().fold(0.0f32, |s, (i, &pi)| {
+        s + memo.bernoulli(pixel(image, i), pi.clamp(P_MIN, 1.0 - P_MIN))
+    })
 }
 
 /// `G`: the log-likelihood of `image` (row-major, `width` pixels per row) under the generic
 /// neighbour model of the module docs.
 pub fn generic_log_likelihood(image: &Image<'_>, width: usize) -> f32 {
     let width = width.max(1);
+    let mut memo = Memo::new();
     (0..image.len()).fold(0.0f32, |s, i| {
         let left = if i.is_multiple_of(width) {
             0.0
@@ -97,7 +131,7 @@ pub fn generic_log_likelihood(image: &Image<'_>, width: usize) -> f32 {
             pixel(image, i.wrapping_sub(1))
         };
         let up = i.checked_sub(width).map_or(0.0, |j| pixel(image, j));
-        s + bernoulli(pixel(image, i), G_LOW + G_SPAN * 0.5 * (left + up))
+        s + memo.bernoulli(pixel(image, i), G_LOW + G_SPAN * 0.5 * (left + up))
     })
 }
 
@@ -112,6 +146,23 @@ mod tests {
         assert_eq!(bernoulli(0.0, 1.0), libm::logf(1.0 - (1.0 - P_MIN)));
         assert!((bernoulli(0.5, 0.5) - libm::logf(0.5)).abs() < 1e-6);
         assert!(bernoulli(0.3, 0.3) > bernoulli(0.3, 0.9));
+    }
+
+    #[test]
+    fn the_memo_gives_the_same_bits_as_every_call() {
+        let mut memo = Memo::new();
+        for &(x, p) in &[
+            (0.0f32, 0.02f32),
+            (0.0, 0.02),
+            (1.0, 0.02),
+            (0.0, -0.0),
+            (0.0, 0.0),
+            (0.5, 1e-9),
+            (0.5, 1e-9),
+            (0.0, 0.02),
+        ] {
+            assert_eq!(memo.bernoulli(x, p).to_bits(), bernoulli(x, p).to_bits());
+        }
     }
 
     #[test]

@@ -1020,8 +1020,24 @@ pub(crate) mod mve {
         let codes: &[i8] = codes;
         let scales = scales.as_chunks::<4>().0;
         let bias = bias.as_chunks::<4>().0;
-        // Two rows per pass (each code vector loaded once for both), then the odd row.
-        let pairs = q.chunks_exact(inp.wrapping_mul(2));
+        // Four rows per pass (each code vector loaded once for all four), then pairs, then
+        // the odd row.
+        let quads = q.chunks_exact(inp.wrapping_mul(4));
+        let rest = quads.remainder();
+        let mut ys = y.chunks_exact_mut(4);
+        let mut ss = scales.chunks_exact(4);
+        let mut bs = bias.chunks_exact(4);
+        for (((rows, yv), s), b) in quads.zip(&mut ys).zip(&mut ss).zip(&mut bs) {
+            let (r01, r23) = rows.split_at(inp.wrapping_mul(2));
+            let (r0, r1) = r01.split_at(inp);
+            let (r2, r3) = r23.split_at(inp);
+            let acc = dot4(r0, r1, r2, r3, codes);
+            for (((yv, s), b), a) in yv.iter_mut().zip(s).zip(b).zip(acc) {
+                *yv = finish_i8(a, s, x_scale, b);
+            }
+        }
+        let (y, scales, bias) = (ys.into_remainder(), ss.remainder(), bs.remainder());
+        let pairs = rest.chunks_exact(inp.wrapping_mul(2));
         let last = pairs.remainder();
         let mut ys = y.chunks_exact_mut(2);
         let mut ss = scales.chunks_exact(2);
@@ -1140,6 +1156,73 @@ pub(crate) mod mve {
             );
         }
         acc
+    }
+
+    /// The exact sums of four rows with the same codes (all five equally long).
+    fn dot4(r0: &[u8], r1: &[u8], r2: &[u8], r3: &[u8], codes: &[i8]) -> [i32; 4] {
+        let n = r0
+            .len()
+            .min(r1.len())
+            .min(r2.len())
+            .min(r3.len())
+            .min(codes.len());
+        let (a0, a1, a2, a3): (i32, i32, i32, i32);
+        // SAFETY: as in `dot`, with four rows: the loads read `r0[..n]` to `r3[..n]` and
+        // `codes[..n]` only; the sums are in `r0`, `r2`, `r4` and `r8` (even registers),
+        // `q0`–`q4` (= `s0`–`s19`) are clobbered; no stack, no memory written.
+        unsafe {
+            asm!(
+                "mov r0, #0",
+                "mov r2, #0",
+                "mov r4, #0",
+                "mov r8, #0",
+                "dlstp.8 lr, {n}",
+                "2:",
+                "vldrb.8 q0, [{x}], #16",
+                "vldrb.8 q1, [{w0}], #16",
+                "vmladava.s8 r0, q1, q0",
+                "vldrb.8 q2, [{w1}], #16",
+                "vmladava.s8 r2, q2, q0",
+                "vldrb.8 q3, [{w2}], #16",
+                "vmladava.s8 r4, q3, q0",
+                "vldrb.8 q4, [{w3}], #16",
+                "vmladava.s8 r8, q4, q0",
+                "letp lr, 2b",
+                n = in(reg) n,
+                w0 = inout(reg) r0.as_ptr() => _,
+                w1 = inout(reg) r1.as_ptr() => _,
+                w2 = inout(reg) r2.as_ptr() => _,
+                w3 = inout(reg) r3.as_ptr() => _,
+                x = inout(reg) codes.as_ptr() => _,
+                out("r0") a0,
+                out("r2") a1,
+                out("r4") a2,
+                out("r8") a3,
+                out("lr") _,
+                out("s0") _,
+                out("s1") _,
+                out("s2") _,
+                out("s3") _,
+                out("s4") _,
+                out("s5") _,
+                out("s6") _,
+                out("s7") _,
+                out("s8") _,
+                out("s9") _,
+                out("s10") _,
+                out("s11") _,
+                out("s12") _,
+                out("s13") _,
+                out("s14") _,
+                out("s15") _,
+                out("s16") _,
+                out("s17") _,
+                out("s18") _,
+                out("s19") _,
+                options(nostack, readonly),
+            );
+        }
+        [a0, a1, a2, a3]
     }
 
     /// The exact sums of two rows with the same codes (all three equally long).
