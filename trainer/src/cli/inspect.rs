@@ -59,7 +59,7 @@ fn print_device(d: &DeviceNeeds) {
     println!(
         "  (instructions: this target's rates per multiply-add, measured on the MNIST blobs \
          with hidden widths 512, 64 (128, 32 on thumbv6m); other widths differ: the 128/32 \
-         model takes 38 % more than this estimate on the M4F)"
+         model takes 33 % more than this estimate on the M4F)"
     );
 }
 
