@@ -58,7 +58,8 @@ enum Command {
     /// operation on a measured target, and which common boards it fits.
     Inspect(cli::inspect::InspectArgs),
     /// Calibrate a blob's unknown threshold and open-world bounds on held-out images with
-    /// the blob itself, and write it as a format-2 blob (upgrades format-1 blobs).
+    /// the blob itself, and write it in the current format (upgrades older blobs; a blob
+    /// without a decoder gets the latent threshold only).
     Calibrate(cli::calibrate::CalibrateArgs),
     /// Print a shell completion script, e.g. `pse-trainer completions bash >
     /// ~/.local/share/bash-completion/completions/pse-trainer`.

@@ -16,7 +16,7 @@ pub struct CalibrateArgs {
     /// The blob (any format version).
     #[arg(long)]
     pub model: PathBuf,
-    /// The blob to write (format 2, with the open-world bounds); its model card, when one
+    /// The blob to write (the current format, with the open-world bounds); its model card, when one
     /// lies beside --model, is written beside it with the new figures.
     #[arg(long, short)]
     pub out: PathBuf,
@@ -34,7 +34,7 @@ pub struct CalibrateArgs {
 }
 
 /// `pse-trainer calibrate`: a blob's unknown threshold and open-world bounds, calibrated on
-/// held-out images with the blob itself, written as a format-2 blob (and card).
+/// held-out images with the blob itself, written in the current format (and card).
 pub fn run_calibrate(a: CalibrateArgs) -> Result<(), Box<dyn Error>> {
     let blob = BlobFile::read(&a.model)?;
     let model = blob.model()?;
@@ -49,10 +49,13 @@ pub fn run_calibrate(a: CalibrateArgs) -> Result<(), Box<dyn Error>> {
     }
     let x = calibrate::held_out_images(&a.data, dataset, a.holdout, &known)?;
     let (threshold, bounds) = calibrate::calibrate_verdict(&model, x.view(), a.percentile)?;
-    let bounds = bounds.ok_or("no held-out images of the blob's labels")?;
+    if x.nrows() == 0 {
+        return Err("no held-out images of the blob's labels".into());
+    }
+    // A blob without a decoder has no open-world bounds: the threshold alone.
     let mut q = *model.payload();
     q.unknown_threshold = threshold.threshold;
-    q.open_world = Some(bounds.bounds);
+    q.open_world = bounds.as_ref().map(|b| b.bounds);
     let mut bytes = vec![0u8; pse_runtime::blob::encoded_len(&q)?];
     let n = pse_runtime::blob::encode(&q, &mut bytes)?;
     bytes.truncate(n);
@@ -61,17 +64,28 @@ pub fn run_calibrate(a: CalibrateArgs) -> Result<(), Box<dyn Error>> {
     let mut pad = Scratchpad::for_model(&written);
     let score = host::score(&written, &mut pad, test.x.view(), &test.y, &names)?;
     write_atomic(&a.out, &bytes).map_err(|e| format!("{}: {e}", a.out.display()))?;
-    println!(
-        "{}: format {}, threshold {:.3}, reconstruction ≥ {:.1}, likelihood ratio ≥ {:.1} \
-         (each at the {:.3}th percentile of {} held-out images)",
-        a.out.display(),
-        pse_runtime::blob::FORMAT_VERSION,
-        threshold.threshold,
-        bounds.bounds.reconstruction_low,
-        bounds.bounds.ratio_low,
-        bounds.percentile,
-        x.nrows()
-    );
+    match &bounds {
+        Some(b) => println!(
+            "{}: format {}, threshold {:.3}, reconstruction ≥ {:.1}, likelihood ratio ≥ {:.1} \
+             (each at the {:.3}th percentile of {} held-out images)",
+            a.out.display(),
+            pse_runtime::blob::FORMAT_VERSION,
+            threshold.threshold,
+            b.bounds.reconstruction_low,
+            b.bounds.ratio_low,
+            b.percentile,
+            x.nrows()
+        ),
+        None => println!(
+            "{}: format {}, threshold {:.3} (the {:.3}th percentile of {} held-out images; no \
+             decoder, so no open-world bounds)",
+            a.out.display(),
+            pse_runtime::blob::FORMAT_VERSION,
+            threshold.threshold,
+            threshold.percentile,
+            x.nrows()
+        ),
+    }
     println!(
         "  {dataset} test: annotation {}, unknown {}",
         pct(score.annotation_accuracy),
@@ -91,7 +105,7 @@ pub fn run_calibrate(a: CalibrateArgs) -> Result<(), Box<dyn Error>> {
         c.format_version = pse_runtime::blob::FORMAT_VERSION;
         c.runtime_test = score;
         c.unknown_threshold = threshold;
-        c.open_world = Some(bounds);
+        c.open_world = bounds;
         let card_out = card::card_path(&a.out);
         write_atomic(&card_out, &serde_json::to_vec_pretty(&c)?)
             .map_err(|e| format!("{}: {e}", card_out.display()))?;

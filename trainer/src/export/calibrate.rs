@@ -112,16 +112,17 @@ pub fn calibrate_verdict(
     if !(0.0..100.0).contains(&percentile) {
         return Err(format!("percentile {percentile} is outside 0..100").into());
     }
-    let each = percentile / 3.0;
     let mut payload = *model.payload();
     payload.unknown_threshold = f32::NEG_INFINITY;
     payload.open_world = None;
     let bare = Model::from_payload(payload)?;
-    // Without a decoder (a blob for annotation only) there is no open-world verdict.
-    let open_world = if bare.has_decoder() {
-        calibrate_open_world(&bare, x, each)?
+    // Without a decoder (a blob for annotation only) there is no open-world verdict: the
+    // latent threshold is the only test and takes the whole percentile.
+    let (each, open_world) = if bare.has_decoder() {
+        let each = percentile / 3.0;
+        (each, calibrate_open_world(&bare, x, each)?)
     } else {
-        None
+        (percentile, None)
     };
     Ok((calibrate(&bare, x, each)?, open_world))
 }

@@ -111,7 +111,7 @@ pub struct Row {
 pub struct Report {
     /// The dataset the blob's labels belong to.
     pub dataset: Dataset,
-    /// Whether the blob carries open-world bounds (format 2); without them the verdict is
+    /// Whether the blob carries open-world bounds (format 2 and later); without them the verdict is
     /// the latent threshold alone.
     pub open_world: bool,
     /// The own test set first, then every out-of-distribution set.
