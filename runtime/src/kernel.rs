@@ -810,10 +810,16 @@ mod tests {
         }
     }
 
-    /// The int8 layer as first written: `quantize_value` codes, `dot_i8`, the documented
-    /// output formula.
-    fn reference_i8(q: &[u8], scales: &[u8], bias: &[u8], x: &[f32]) -> Vec<f32> {
-        let inp = x.len();
+    /// An integer layer as documented: `quantize_value` codes, `dot` over each row of
+    /// `row_bytes` bytes, the int8 output formula.
+    fn reference_int(
+        q: &[u8],
+        row_bytes: usize,
+        scales: &[u8],
+        bias: &[u8],
+        x: &[f32],
+        dot: fn(&[u8], &[i8]) -> i32,
+    ) -> Vec<f32> {
         let xs = crate::quant::scale_of(x);
         let xs = if xs > 0.0 { xs } else { 0.0 };
         let codes: Vec<i8> = x.iter().map(|&v| quantize_value(v, xs)).collect();
@@ -824,10 +830,15 @@ mod tests {
                 if xs == 0.0 {
                     b
                 } else {
-                    dot_i8(&q[inp * o..inp * (o + 1)], &codes) as f32 * (s * xs) + b
+                    dot(&q[row_bytes * o..row_bytes * (o + 1)], &codes) as f32 * (s * xs) + b
                 }
             })
             .collect()
+    }
+
+    /// The int8 layer as first written.
+    fn reference_i8(q: &[u8], scales: &[u8], bias: &[u8], x: &[f32]) -> Vec<f32> {
+        reference_int(q, x.len(), scales, bias, x, dot_i8)
     }
 
     #[test]
@@ -865,23 +876,9 @@ mod tests {
         }
     }
 
-    /// The int4 layer as documented: int8 activation codes, `dot_i4`, the int8 output formula.
+    /// The int4 layer as documented.
     fn reference_i4(q: &[u8], scales: &[u8], bias: &[u8], x: &[f32]) -> Vec<f32> {
-        let row = x.len().div_ceil(2);
-        let xs = crate::quant::scale_of(x);
-        let xs = if xs > 0.0 { xs } else { 0.0 };
-        let codes: Vec<i8> = x.iter().map(|&v| quantize_value(v, xs)).collect();
-        (0..bias.len() / 4)
-            .map(|o| {
-                let b = f32::from_le_bytes(bias[4 * o..4 * o + 4].try_into().unwrap());
-                let s = f32::from_le_bytes(scales[4 * o..4 * o + 4].try_into().unwrap());
-                if xs == 0.0 {
-                    b
-                } else {
-                    dot_i4(&q[row * o..row * (o + 1)], &codes) as f32 * (s * xs) + b
-                }
-            })
-            .collect()
+        reference_int(q, x.len().div_ceil(2), scales, bias, x, dot_i4)
     }
 
     #[test]

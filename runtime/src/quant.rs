@@ -85,18 +85,9 @@ pub fn quantize_i8(
     q_out: &mut [u8],
     scales_out: &mut [u8],
 ) -> Result<(), Error> {
-    if cols == 0 || !w.len().is_multiple_of(cols) {
-        return Err(Error::WrongInputLength {
-            expected: w.len().next_multiple_of(cols.max(1)),
-            got: w.len(),
-        });
-    }
-    let rows = w.len().checked_div(cols).unwrap_or(0);
+    let rows = checked_rows(w, cols)?;
     check_out(q_out.len(), w.len(), 1)?;
     check_out(scales_out.len(), rows, 4)?;
-    if w.iter().any(|v| !v.is_finite()) {
-        return Err(Error::NonFinite);
-    }
     let scales = scales_out.as_chunks_mut::<4>().0;
     for ((row, q_row), s) in w
         .chunks_exact(cols)
@@ -155,19 +146,10 @@ pub fn quantize_i4(
     q_out: &mut [u8],
     scales_out: &mut [u8],
 ) -> Result<(), Error> {
-    if cols == 0 || !w.len().is_multiple_of(cols) {
-        return Err(Error::WrongInputLength {
-            expected: w.len().next_multiple_of(cols.max(1)),
-            got: w.len(),
-        });
-    }
-    let rows = w.len().checked_div(cols).unwrap_or(0);
+    let rows = checked_rows(w, cols)?;
     let row_bytes = cols.div_ceil(2);
     check_out(q_out.len(), rows, row_bytes)?;
     check_out(scales_out.len(), rows, 4)?;
-    if w.iter().any(|v| !v.is_finite()) {
-        return Err(Error::NonFinite);
-    }
     let scales = scales_out.as_chunks_mut::<4>().0;
     for ((row, q_row), s) in w
         .chunks_exact(cols)
@@ -212,6 +194,21 @@ pub fn encode_weights(
         Encoding::I8 => quantize_i8(w, cols, weights_out, scales_out),
         Encoding::I4 => quantize_i4(w, cols, weights_out, scales_out),
     }
+}
+
+/// The rows of a `[rows][cols]` matrix `w`, checking its length and that every weight is
+/// finite.
+fn checked_rows(w: &[f32], cols: usize) -> Result<usize, Error> {
+    if cols == 0 || !w.len().is_multiple_of(cols) {
+        return Err(Error::WrongInputLength {
+            expected: w.len().next_multiple_of(cols.max(1)),
+            got: w.len(),
+        });
+    }
+    if w.iter().any(|v| !v.is_finite()) {
+        return Err(Error::NonFinite);
+    }
+    Ok(w.len().checked_div(cols).unwrap_or(0))
 }
 
 fn check_out(got: usize, items: usize, bytes_each: usize) -> Result<(), Error> {

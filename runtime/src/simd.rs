@@ -1020,8 +1020,7 @@ pub(crate) mod mve {
         let codes: &[i8] = codes;
         let scales = scales.as_chunks::<4>().0;
         let bias = bias.as_chunks::<4>().0;
-        // Four rows per pass (each code vector loaded once for all four), then pairs, then
-        // the odd row.
+        // Four rows per pass (each code vector loaded once for all four).
         let quads = q.chunks_exact(inp.wrapping_mul(4));
         let rest = quads.remainder();
         let mut ys = y.chunks_exact_mut(4);
@@ -1036,22 +1035,10 @@ pub(crate) mod mve {
                 *yv = finish_i8(a, s, x_scale, b);
             }
         }
+        // The last rows (up to three) one by one.
         let (y, scales, bias) = (ys.into_remainder(), ss.remainder(), bs.remainder());
-        let pairs = rest.chunks_exact(inp.wrapping_mul(2));
-        let last = pairs.remainder();
-        let mut ys = y.chunks_exact_mut(2);
-        let mut ss = scales.chunks_exact(2);
-        let mut bs = bias.chunks_exact(2);
-        for (((rows, yv), s), b) in pairs.zip(&mut ys).zip(&mut ss).zip(&mut bs) {
-            let (r0, r1) = rows.split_at(inp);
-            let [a0, a1] = dot2(r0, r1, codes);
-            if let ([y0, y1], [s0, s1], [b0, b1]) = (yv, s, b) {
-                *y0 = finish_i8(a0, s0, x_scale, b0);
-                *y1 = finish_i8(a1, s1, x_scale, b1);
-            }
-        }
-        if let ([yv], [s], [b]) = (ys.into_remainder(), ss.remainder(), bs.remainder()) {
-            *yv = finish_i8(dot(last, codes), s, x_scale, b);
+        for (((row, yv), s), b) in rest.chunks_exact(inp).zip(y).zip(scales).zip(bias) {
+            *yv = finish_i8(dot(row, codes), s, x_scale, b);
         }
         true
     }
@@ -1223,50 +1210,6 @@ pub(crate) mod mve {
             );
         }
         [a0, a1, a2, a3]
-    }
-
-    /// The exact sums of two rows with the same codes (all three equally long).
-    fn dot2(r0: &[u8], r1: &[u8], codes: &[i8]) -> [i32; 2] {
-        let n = r0.len().min(r1.len()).min(codes.len());
-        let (a0, a1): (i32, i32);
-        // SAFETY: as in `dot`, with a second row: the loads read `r0[..n]`, `r1[..n]` and
-        // `codes[..n]` only; the sums are in `r0` and `r2` (even registers), `q0`–`q2`
-        // (= `s0`–`s11`) are clobbered; no stack, no memory written.
-        unsafe {
-            asm!(
-                "mov r0, #0",
-                "mov r2, #0",
-                "dlstp.8 lr, {n}",
-                "2:",
-                "vldrb.8 q1, [{x}], #16",
-                "vldrb.8 q0, [{w0}], #16",
-                "vmladava.s8 r0, q0, q1",
-                "vldrb.8 q2, [{w1}], #16",
-                "vmladava.s8 r2, q2, q1",
-                "letp lr, 2b",
-                n = in(reg) n,
-                w0 = inout(reg) r0.as_ptr() => _,
-                w1 = inout(reg) r1.as_ptr() => _,
-                x = inout(reg) codes.as_ptr() => _,
-                out("r0") a0,
-                out("r2") a1,
-                out("lr") _,
-                out("s0") _,
-                out("s1") _,
-                out("s2") _,
-                out("s3") _,
-                out("s4") _,
-                out("s5") _,
-                out("s6") _,
-                out("s7") _,
-                out("s8") _,
-                out("s9") _,
-                out("s10") _,
-                out("s11") _,
-                options(nostack, readonly),
-            );
-        }
-        [a0, a1]
     }
 
     /// The exact `Σ row[i] · codes[i]` of a row and the codes, equally long.
