@@ -48,11 +48,12 @@ ls -l target/package/pse-runtime-*.crate
 step "QEMU for the firmware test (qemu-system-arm from bookworm-backports, arm-none-eabi-size)"
 scripts/install-qemu.sh
 
-step "firmware-example: fmt and clippy (its own workspace; Cortex-M4F, annotate-only, Cortex-M0, RV32IMAFC)"
+step "firmware-example: fmt and clippy (its own workspace; Cortex-M4F, annotate-only, Cortex-M0, RV32IMAFC, RV32IMC)"
 (cd firmware-example && cargo fmt --check && cargo clippy --release -- -D warnings \
     && cargo clippy --release --features annotate-only -- -D warnings \
     && cargo clippy --release --target thumbv6m-none-eabi -- -D warnings \
-    && cargo clippy --release --target riscv32imafc-unknown-none-elf -- -D warnings)
+    && cargo clippy --release --target riscv32imafc-unknown-none-elf -- -D warnings \
+    && cargo clippy --release --target riscv32imc-unknown-none-elf -- -D warnings)
 
 step "tests (unit, CLI end-to-end, runtime vs tract parity, host vs QEMU device)"
 cargo test --workspace

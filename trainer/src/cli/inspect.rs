@@ -18,7 +18,7 @@ pub struct InspectArgs {
     pub model_flag: Option<PathBuf>,
     /// The Rust target of the device whose flash, RAM and instruction counts to print
     /// (measured: thumbv6m-none-eabi, thumbv7m-none-eabi, thumbv7em-none-eabihf,
-    /// thumbv8m.main-none-eabihf, riscv32imafc-unknown-none-elf).
+    /// thumbv8m.main-none-eabihf, riscv32imafc-unknown-none-elf, riscv32imc-unknown-none-elf).
     #[arg(long, default_value = "thumbv7em-none-eabihf")]
     pub target: String,
     /// Print everything as one JSON object instead of the text.

@@ -348,7 +348,7 @@ mod tests {
         // An unmeasured target: no device figures, boards still listed.
         let none = inspect(
             &committed("mnist-pse-star-10d-i8.pse"),
-            "riscv32imc-unknown-none-elf",
+            "aarch64-unknown-none",
         )
         .unwrap();
         assert!(none.device.is_none());

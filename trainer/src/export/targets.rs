@@ -128,6 +128,19 @@ pub const TARGETS: &[TargetProfile] = &[
             rates(Encoding::I4, 6.6621, 7.0998, 6.8484),
         ],
     },
+    TargetProfile {
+        triple: "riscv32imc-unknown-none-elf",
+        cores: "RV32IMC (e.g. ESP32-C3): soft floats",
+        measured_on: "QEMU virt (rv32)",
+        code_bytes: 79_706,
+        static_ram: 4,
+        load_stack: 8_804,
+        phase_stack: 5_036,
+        rates: &[
+            rates(Encoding::I8, 8.9775, 16.0487, 11.7530),
+            rates(Encoding::I4, 7.7409, 14.6497, 10.3268),
+        ],
+    },
 ];
 
 /// A common board: its core's target and its memories.
