@@ -39,6 +39,9 @@ echo "== exporting an int8 blob for the runtime"
 "$bin" generate --model "$run/model-i8.pse" --label seven --count 20 -o "$run/sevens.png"
 echo "wrote $run/sevens.png"
 
+echo "== what the blob needs on a microcontroller, before flashing it"
+"$bin" inspect "$run/model-i8.pse" --target thumbv7em-none-eabihf
+
 echo "== the int8 model on a Cortex-M4F (QEMU mps2-an386): annotate 100 test digits, generate one per label, enroll a label from five 7s"
 rustup target add thumbv7em-none-eabihf >/dev/null
 scripts/install-qemu.sh

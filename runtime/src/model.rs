@@ -42,6 +42,51 @@ impl<'s> Scratch<'s> {
 }
 
 /// A validated model borrowing its arrays from the blob (or from the exporter's buffers).
+///
+/// Load it once with [`Model::from_bytes`]; then every operation takes the caller's
+/// [`Scratch`] (sized by [`Model::scratch_len`]) and fixed-size outputs, and fails only on
+/// its own arguments. A tour with a committed model (PSE\*, MNIST digits, 10-D latent space,
+/// int8 weights):
+///
+/// ```
+/// use pse_runtime::enroll::DEFAULT_VAR_FLOOR;
+/// use pse_runtime::{AnnotateOut, LabelTable, Model, Sample, Scratch};
+///
+/// let blob = include_bytes!("../../models/mnist-pse-star-10d-i8.pse");
+/// let model = Model::from_bytes(blob)?;
+/// assert_eq!(model.image_size(), (28, 28));
+/// assert_eq!(model.label_name(3), Some("three"));
+///
+/// // Working memory: the caller's, here on the heap; on a device a static or stack array.
+/// let need = model.scratch_len();
+/// let (mut act, mut quant) = (vec![0f32; need.f32s], vec![0i8; need.i8s]);
+/// let mut scratch = Scratch::new(&mut act, &mut quant);
+///
+/// // Generate the mean "three" (pixel probabilities in [0, 1]).
+/// let mut pixels = [0f32; 28 * 28];
+/// model.generate(3, Sample::Mean, &mut scratch, &mut pixels)?;
+///
+/// // Annotate it against the model's ten labels: "three" is the best.
+/// let mut out = AnnotateOut::new();
+/// model.annotate(&pixels[..], &[], &mut scratch, &mut out)?;
+/// assert_eq!(out.best(), Some(3));
+///
+/// // Enroll a new label from a few images, without retraining; annotation then scores it
+/// // after the model's own labels (index 10 here).
+/// let mut enroller = model.enroller();
+/// for seed in 0..5 {
+///     model.generate(3, Sample::Seed(seed), &mut scratch, &mut pixels)?;
+///     model.enroll_image(&mut enroller, &pixels[..], &mut scratch)?;
+/// }
+/// let mut table: LabelTable<4> = LabelTable::new();
+/// table.push(enroller.finish(DEFAULT_VAR_FLOOR)?)?;
+/// model.annotate(&pixels[..], table.as_slice(), &mut scratch, &mut out)?;
+/// assert_eq!(out.posteriors().len(), 11);
+///
+/// // Generate from the enrolled label like from the model's own.
+/// model.generate_from_gaussian(&table.as_slice()[0], Sample::Mean, &mut scratch, &mut pixels)?;
+/// # Ok::<(), pse_runtime::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Model<'a> {
     payload: Payload<'a>,
@@ -62,6 +107,22 @@ pub struct Model<'a> {
 impl<'a> Model<'a> {
     /// Checks the envelope (magic, version, length, CRC), decodes the payload and validates
     /// it ([`Model::from_payload`]). Borrows every array from `bytes`.
+    ///
+    /// ```
+    /// use pse_runtime::{Error, Model};
+    ///
+    /// let blob = include_bytes!("../../models/mnist-pse-star-10d-i8.pse");
+    /// let model = Model::from_bytes(blob)?;
+    /// assert_eq!((model.latent_dim(), model.label_count()), (10, 10));
+    ///
+    /// // A damaged blob is refused with the reason, never run.
+    /// let mut damaged = blob.to_vec();
+    /// let last = damaged.len() - 1;
+    /// damaged[last] ^= 1;
+    /// assert!(matches!(Model::from_bytes(&damaged), Err(Error::CrcMismatch { .. })));
+    /// assert!(matches!(Model::from_bytes(&blob[..100]), Err(Error::Truncated { .. })));
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, Error> {
         let payload = blob::decode(bytes)?;
         if blob::read_header(bytes)?.version < 3 {
@@ -176,6 +237,15 @@ impl<'a> Model<'a> {
     }
 
     /// The scratch every operation of this model needs.
+    ///
+    /// ```
+    /// # use pse_runtime::{Model, ScratchLen};
+    /// let model = Model::from_bytes(include_bytes!("../../models/mnist-pse-star-10d-i8.pse"))?;
+    /// // Two ping-pong activations of the widest hidden layer (512), the reconstruction the
+    /// // open-world verdict scores (784), and the int8 input buffer.
+    /// assert_eq!(model.scratch_len(), ScratchLen { f32s: 1808, i8s: 1592 });
+    /// # Ok::<(), pse_runtime::Error>(())
+    /// ```
     pub const fn scratch_len(&self) -> ScratchLen {
         ScratchLen {
             f32s: self.base_f32s().saturating_add(self.recon_buf),
@@ -238,6 +308,19 @@ impl<'a> Model<'a> {
     }
 
     /// `q(z|x)`: writes the image's `mu` and `logvar` (each `d` long).
+    ///
+    /// ```
+    /// # use pse_runtime::{Model, Scratch};
+    /// let model = Model::from_bytes(include_bytes!("../../models/mnist-pse-star-10d-i8.pse"))?;
+    /// let need = model.scratch_len();
+    /// let (mut act, mut quant) = (vec![0f32; need.f32s], vec![0i8; need.i8s]);
+    /// let mut scratch = Scratch::new(&mut act, &mut quant);
+    /// let image = [0u8; 28 * 28]; // bytes or f32 pixels
+    /// let (mut mu, mut logvar) = ([0f32; 10], [0f32; 10]);
+    /// model.encode(&image[..], &mut scratch, &mut mu, &mut logvar)?;
+    /// assert!(mu.iter().chain(&logvar).all(|v| v.is_finite()));
+    /// # Ok::<(), pse_runtime::Error>(())
+    /// ```
     pub fn encode<'x>(
         &self,
         image: impl Into<Image<'x>>,
@@ -325,6 +408,19 @@ impl<'a> Model<'a> {
     /// `p(x|z)`: decodes the latent point `z` (`d` long) into pixel probabilities in
     /// `[0, 1]` (`width * height` long). A blob exported for annotation only has no decoder:
     /// [`Error::MissingLayers`] (as for everything that decodes: generation, image scores).
+    ///
+    /// ```
+    /// # use pse_runtime::{Model, Scratch};
+    /// let model = Model::from_bytes(include_bytes!("../../models/mnist-pse-star-10d-i8.pse"))?;
+    /// let need = model.scratch_len();
+    /// let (mut act, mut quant) = (vec![0f32; need.f32s], vec![0i8; need.i8s]);
+    /// let mut scratch = Scratch::new(&mut act, &mut quant);
+    /// let z = model.label(0)?.mu().to_vec(); // the centre of "zero"
+    /// let mut pixels = [0f32; 28 * 28];
+    /// model.decode(&z, &mut scratch, &mut pixels)?;
+    /// assert!(pixels.iter().all(|p| (0.0..=1.0).contains(p)));
+    /// # Ok::<(), pse_runtime::Error>(())
+    /// ```
     pub fn decode(
         &self,
         z: &[f32],
