@@ -4,7 +4,6 @@ use crate::cli::common::{load_run, pct};
 use crate::export::calibrate::DEFAULT_PERCENTILE;
 use crate::export::precision::{BlobPart, WeightEncoding};
 use crate::export::{self, ExportOptions};
-use crate::train::{self};
 use clap::Args;
 use std::error::Error;
 use std::path::PathBuf;
@@ -111,7 +110,7 @@ pub fn run_export(a: ExportArgs) -> Result<(), Box<dyn Error>> {
     println!("{}", r.card_path.display());
     #[cfg(feature = "onnx")]
     if let Some(dir) = &a.onnx {
-        let labels = train::label_table(&ck.config, &a.data)?;
+        let labels = crate::train::label_table(&ck.config, &a.data)?;
         for p in crate::export::onnx::write_references(&ck, labels.view(), dir)? {
             println!("{}", p.display());
         }
