@@ -72,6 +72,12 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, Error> {
 /// from `bytes`. Does not check the payload's contents (shapes, and what the blob's version
 /// may hold): use [`crate::Model::from_bytes`].
 pub fn decode(bytes: &[u8]) -> Result<Payload<'_>, Error> {
+    decode_versioned(bytes).map(|(_, p)| p)
+}
+
+/// [`decode`], also returning the blob's format version (for the content rules that depend
+/// on it, which [`crate::Model::from_bytes`] applies).
+pub(crate) fn decode_versioned(bytes: &[u8]) -> Result<(u16, Payload<'_>), Error> {
     let header = read_header(bytes)?;
     let declared = HEADER_LEN.saturating_add(header.payload_len as usize);
     if bytes.len() < declared {
@@ -103,7 +109,7 @@ pub fn decode(bytes: &[u8]) -> Result<Payload<'_>, Error> {
     if !rest.is_empty() {
         return Err(Error::TrailingPayload { unread: rest.len() });
     }
-    Ok(p)
+    Ok((header.version, p))
 }
 
 /// Bytes [`encode`] writes for `payload` (validating it first).

@@ -562,11 +562,7 @@ pub(crate) fn layer_i8<T: Input>(
     {
         // 32-bit Arm: no vector unit to feed, so the plain loop (`ldrsb, ldrsb, smlabb`),
         // which is also the smallest code (the DSP kernel takes every large layer).
-        let codes = quant.get_mut(..inp).unwrap_or_default();
-        for (c, &v) in codes.iter_mut().zip(x) {
-            *c = code(v.value(), x_scale) as i8;
-        }
-        let codes: &[i8] = codes;
+        let codes = int8_codes(x, x_scale, quant.get_mut(..inp).unwrap_or_default());
         let rows = q.chunks_exact(inp.max(1));
         let scales = scales.as_chunks::<4>().0;
         let bias = bias.as_chunks::<4>().0;
@@ -610,11 +606,7 @@ pub(crate) fn layer_i4<T: Input>(
     if crate::simd::mve::matvec_i4(q, inp, scales, bias, x, x_scale, quant, y) {
         return;
     }
-    let codes = quant.get_mut(..inp).unwrap_or_default();
-    for (c, &v) in codes.iter_mut().zip(x) {
-        *c = code(v.value(), x_scale) as i8;
-    }
-    let codes: &[i8] = codes;
+    let codes = int8_codes(x, x_scale, quant.get_mut(..inp).unwrap_or_default());
     let (pairs, last) = codes.as_chunks::<2>();
     let rows = q.chunks_exact(inp.div_ceil(2).max(1));
     let scales = scales.as_chunks::<4>().0;
@@ -634,6 +626,16 @@ pub(crate) fn layer_i4<T: Input>(
         }
         *yv = finish_i8(acc, s, x_scale, b);
     }
+}
+
+/// Quantises `x` with `scale` (> 0) into `codes` (as many as both hold), each [`code`]
+/// as `i8`, and returns them.
+#[inline(always)]
+pub(crate) fn int8_codes<'q, T: Input>(x: &[T], scale: f32, codes: &'q mut [i8]) -> &'q [i8] {
+    for (c, &v) in codes.iter_mut().zip(x) {
+        *c = code(v.value(), scale) as i8;
+    }
+    codes
 }
 
 /// `y = b` (an int8 layer's output for an all-zero input).

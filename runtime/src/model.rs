@@ -124,8 +124,8 @@ impl<'a> Model<'a> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, Error> {
-        let payload = blob::decode(bytes)?;
-        if blob::read_header(bytes)?.version < 3 {
+        let (version, payload) = blob::decode_versioned(bytes)?;
+        if version < 3 {
             crate::validate::before_version_3(&payload)?;
         }
         Self::from_payload(payload)

@@ -115,6 +115,8 @@ impl Memo {
 pub fn reconstruction_log_likelihood(image: &Image<'_>, p: &[f32]) -> f32 {
     let mut memo = Memo::new();
     p.iter().enumerate().fold(0.0f32, |s, (i, &pi)| {
+        // Clamped here (as `bernoulli` clamps) so that every clamped `p` shares one memo
+        // entry; the generic model's `p` needs no clamp.
         s + memo.bernoulli(pixel(image, i), pi.clamp(P_MIN, 1.0 - P_MIN))
     })
 }

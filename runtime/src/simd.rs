@@ -992,7 +992,7 @@ pub(crate) mod mve {
 
     use core::arch::asm;
 
-    use crate::kernel::{Input, code, finish_i8};
+    use crate::kernel::{Input, code, finish_i8, int8_codes};
 
     /// `y = W x + b` for an int8 layer (`x_scale > 0`); `false` (nothing done) when the
     /// arrays do not have the layer's lengths or `quant` is too short.
@@ -1014,10 +1014,7 @@ pub(crate) mod mve {
         let Some(codes) = quant.get_mut(..inp) else {
             return false;
         };
-        for (c, &v) in codes.iter_mut().zip(x) {
-            *c = code(v.value(), x_scale) as i8;
-        }
-        let codes: &[i8] = codes;
+        let codes = int8_codes(x, x_scale, codes);
         let scales = scales.as_chunks::<4>().0;
         let bias = bias.as_chunks::<4>().0;
         // Four rows per pass (each code vector loaded once for all four).

@@ -173,3 +173,13 @@ pub fn run_rows(model: &Runnable, input: &[f32], width: usize) -> TractResult<Ve
     }
     Ok(outs)
 }
+
+/// The blob `bytes` as `pse-trainer export --part annotate` writes it from the same weights:
+/// without its decoder and the open-world bounds that need it (the latent threshold kept).
+pub fn annotate_part(bytes: &[u8]) -> Vec<u8> {
+    let model = pse_runtime::Model::from_bytes(bytes).expect("a valid blob");
+    let mut p = *model.payload();
+    p.decoder = pse_runtime::payload::Chain::new(&[]);
+    p.open_world = None;
+    pse_trainer::export::host::encode_blob(&p).expect("a valid payload")
+}

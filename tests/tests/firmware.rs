@@ -14,13 +14,12 @@
 //! core counts its instructions itself (`minstret`).
 //!
 //! Measurements (flash, RAM, instructions per multiply-add) are printed (`--nocapture`) and
-//! written to `firmware-example/target/pse-test/<encoding>-measurements.txt`.
+//! written to `firmware-example/target/pse-test/<core>-<blob>-measurements.txt`.
 //!
 //! Other blobs: `PSE_FIRMWARE_I8_BLOB` / `PSE_FIRMWARE_F32_BLOB` replace the committed ones.
 
 use pse_runtime::enroll::DEFAULT_VAR_FLOOR;
 use pse_runtime::openworld::UnknownReason;
-use pse_runtime::payload::{Layer, Payload};
 use pse_runtime::{AnnotateOut, LabelTable, Model, Sample, Scratch, Verdict};
 use pse_trainer::data::Dataset;
 use std::fmt::Write as _;
@@ -243,11 +242,16 @@ fn work_dir() -> PathBuf {
     d
 }
 
-fn blob_path(encoding: &str) -> PathBuf {
-    let var = format!("PSE_FIRMWARE_{}_BLOB", encoding.to_uppercase());
+/// `models/mnist-pse-star-10d-<name>.pse`, or the file `PSE_FIRMWARE_<NAME>_BLOB` names
+/// (`-` as `_`, e.g. `PSE_FIRMWARE_I8_BLOB`).
+fn blob_path(name: &str) -> PathBuf {
+    let var = format!(
+        "PSE_FIRMWARE_{}_BLOB",
+        name.to_uppercase().replace('-', "_")
+    );
     match env::var_os(&var) {
         Some(p) => PathBuf::from(p),
-        None => root().join(format!("models/mnist-pse-star-10d-{encoding}.pse")),
+        None => root().join(format!("models/mnist-pse-star-10d-{name}.pse")),
     }
 }
 
@@ -684,22 +688,6 @@ fn compare(encoding: &str, device: &str, host: &[String]) {
 
 // ---- Measurements. ----
 
-fn layer_macs(l: &Layer<'_>) -> u64 {
-    u64::from(l.in_dim) * u64::from(l.out_dim)
-}
-
-/// Multiply-adds of one annotation (trunk and both heads) and one generation (decoder).
-/// Multiply-adds of one annotation (the encoder, and the decoder pass of the open-world
-/// verdict when the blob has one) and of one generation (the decoder).
-fn model_macs(p: &Payload<'_>) -> (u64, u64) {
-    let enc = p.encoder.trunk.layers().iter().map(layer_macs).sum::<u64>()
-        + layer_macs(&p.encoder.mu)
-        + layer_macs(&p.encoder.logvar);
-    let dec = p.decoder.layers().iter().map(layer_macs).sum::<u64>();
-    let verdict = if p.open_world.is_some() { dec } else { 0 };
-    (enc + verdict, dec)
-}
-
 fn field<'a>(stdout: &'a str, prefix: &str) -> Vec<&'a str> {
     stdout
         .lines()
@@ -742,7 +730,8 @@ fn measurements(
     run: &Run,
 ) -> (String, Measured) {
     let model = Model::from_bytes(blob).expect("valid blob");
-    let (ann_macs, gen_macs) = model_macs(model.payload());
+    let macs = pse_trainer::export::inspect::macs(&model);
+    let (ann_macs, gen_macs) = (macs.annotate, macs.generate);
     let mem = field(&run.stdout, "MEM ");
     let (flash, static_ram, stack) = (num(mem[0]), num(mem[1]), num(mem[2]));
     // The annotate-only firmware prints no generation or enrollment lines: those count 0.
@@ -933,49 +922,99 @@ fn check_inspect(core: &Core, name: &str, blob: &[u8], m: &Measured) {
 
 // ---- The tests. ----
 
-fn host_device_bit_identical(encoding: &str, blob_file: PathBuf, features: &[&str]) {
-    require_qemu(&CORTEX_M4F);
-    let blob = fs::read(&blob_file).unwrap_or_else(|e| {
+/// One firmware run to check: a core, a blob, and how the firmware is built.
+struct Check<'a> {
+    core: &'a Core,
+    /// The run's name in file names (`<core>-<name>-output.txt`, …).
+    name: &'a str,
+    blob: PathBuf,
+    /// Cargo features of the firmware.
+    features: &'a [&'a str],
+    /// Cargo profile of the firmware.
+    profile: &'a str,
+}
+
+impl<'a> Check<'a> {
+    /// The default build of `core` with the blob [`blob_named`] `name`.
+    fn new(core: &'a Core, name: &'a str) -> Self {
+        Check {
+            core,
+            name,
+            blob: blob_named(name),
+            features: &[],
+            profile: "release",
+        }
+    }
+}
+
+/// Builds and runs the firmware of `c`; checks that every result line equals the host's
+/// (the annotation lines only, for the `annotate-only` firmware), writes the output and the
+/// measurements (`<core>-<name>-output.txt`, `-measurements.txt`, a row of the table) and,
+/// for the release builds, compares `inspect`'s figures with them. Returns the output and
+/// the measured figures.
+fn check_firmware(c: &Check<'_>) -> (String, Measured) {
+    let core = c.core;
+    require_qemu(core);
+    let blob = fs::read(&c.blob).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}\nthe firmware test needs the committed MNIST PSE* 10D blobs \
-             (written by `pse-trainer export`)",
-            blob_file.display()
+            "{}: {e}\nthe firmware test needs the committed MNIST blobs (written by \
+             `pse-trainer export`)",
+            c.blob.display()
         )
     });
-    let name = blob_file
+    let file = c
+        .blob
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let elf = build_firmware(encoding, &CORTEX_M4F, features, &blob_file);
-    let run = run_firmware(&elf, &CORTEX_M4F);
+    let label = format!("{}-{}", core.name, c.name);
+    let elf = build_firmware_as(&label, core, c.features, c.profile, &c.blob);
+    let run = run_firmware(&elf, core);
     assert!(
         run.stdout.lines().any(|l| l == "DONE"),
-        "no DONE line:\n{}",
+        "{label} ({}) did not finish:\n{}",
+        core.machine,
         tail(&run.stdout, 20)
     );
-    let host = expected_lines(&blob, &name);
-    compare(encoding, &run.stdout, &host);
-    let (report, _) = measurements(encoding, &CORTEX_M4F, &blob, &elf, &run);
+    let annotate_only = c.features.contains(&"annotate-only");
+    let host: Vec<String> = expected_lines(&blob, &file)
+        .into_iter()
+        .filter(|l| {
+            !annotate_only
+                || ["MODEL ", "ANN ", "ACC ", "NOISE "]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+        })
+        .collect();
+    compare(&label, &run.stdout, &host);
+    let (report, measured) = measurements(c.name, core, &blob, &elf, &run);
     println!(
-        "{encoding}: all {} result lines bit-identical\n{report}",
+        "{label} ({} under QEMU {}): all {} result lines bit-identical\n{report}",
+        core.target,
+        core.machine,
         host.len()
     );
     let _ = fs::write(
-        work_dir().join(format!("{encoding}-measurements.txt")),
+        work_dir().join(format!("{label}-measurements.txt")),
         &report,
     );
-    let _ = fs::write(
-        work_dir().join(format!("{encoding}-output.txt")),
-        &run.stdout,
-    );
+    let _ = fs::write(work_dir().join(format!("{label}-output.txt")), &run.stdout);
+    if c.profile == "release" && !annotate_only {
+        check_inspect(core, c.name, &blob, &measured);
+    }
+    (run.stdout, measured)
+}
+
+/// [`check_firmware`] of the default build.
+fn core_bit_identical(core: &Core, name: &str) -> String {
+    check_firmware(&Check::new(core, name)).0
 }
 
 #[test]
 fn firmware_i8_matches_host_bit_for_bit() {
-    host_device_bit_identical("i8", blob_path("i8"), &[]);
+    let out = core_bit_identical(&CORTEX_M4F, "i8");
     // The committed blob carries the open-world verdict: the device calls noise unknown
     // (and the line is bit-identical to the host's, checked above).
-    let out = fs::read_to_string(work_dir().join("i8-output.txt")).unwrap();
     let noise = out.lines().find(|l| l.starts_with("NOISE ")).unwrap();
     assert!(
         noise.starts_with("NOISE U") && !noise.contains(" none"),
@@ -983,64 +1022,21 @@ fn firmware_i8_matches_host_bit_for_bit() {
     );
 }
 
-/// The committed blob `models/mnist-pse-star-10d-<name>.pse`, or, for `i8-annotate`, the
-/// committed int8 blob without its decoder (what `pse-trainer export --weights i8 --part
-/// annotate` writes from the same weights), written into the test's work folder.
+/// The blob `models/mnist-pse-star-10d-<name>.pse` ([`blob_path`]), or, for `i8-annotate`,
+/// the committed int8 blob without its decoder (what `pse-trainer export --weights i8 --part
+/// annotate` writes from the same weights), written once into the test's work folder.
 fn blob_named(name: &str) -> PathBuf {
     if name != "i8-annotate" {
-        return root().join(format!("models/mnist-pse-star-10d-{name}.pse"));
+        return blob_path(name);
     }
-    let whole = fs::read(blob_path("i8")).expect("the committed int8 blob");
-    let model = Model::from_bytes(&whole).expect("valid blob");
-    let mut p = *model.payload();
-    p.decoder = pse_runtime::payload::Chain::new(&[]);
-    p.open_world = None;
-    let mut out = vec![0u8; pse_runtime::blob::encoded_len(&p).expect("valid payload")];
-    let n = pse_runtime::blob::encode(&p, &mut out).expect("encode");
-    out.truncate(n);
-    let path = work_dir().join("mnist-pse-star-10d-i8-annotate.pse");
-    fs::write(&path, out).expect("write the annotate-only blob");
-    path
-}
-
-/// The blob `name` (see [`blob_named`]) on `core`: every result line equal to the host's,
-/// and the core's measurements (`<core>-<name>-measurements.txt`, a row of the table).
-fn core_bit_identical(core: &Core, name: &str) {
-    require_qemu(core);
-    let blob_file = blob_named(name);
-    let blob = fs::read(&blob_file).unwrap_or_else(|e| panic!("{}: {e}", blob_file.display()));
-    let file = blob_file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let elf = build_firmware(&format!("{name}-{}", core.name), core, &[], &blob_file);
-    let run = run_firmware(&elf, core);
-    assert!(
-        run.stdout.lines().any(|l| l == "DONE"),
-        "{} ({}) with {name} did not finish:\n{}",
-        core.name,
-        core.machine,
-        tail(&run.stdout, 20)
-    );
-    let host = expected_lines(&blob, &file);
-    compare(&format!("{name} on {}", core.name), &run.stdout, &host);
-    let (report, measured) = measurements(name, core, &blob, &elf, &run);
-    println!(
-        "{} ({} under QEMU {}), {name}: all {} result lines bit-identical\n{report}",
-        core.name,
-        core.target,
-        core.machine,
-        host.len()
-    );
-    let _ = fs::write(
-        work_dir().join(format!("{}-{name}-measurements.txt", core.name)),
-        &report,
-    );
-    let _ = fs::write(
-        work_dir().join(format!("{}-{name}-output.txt", core.name)),
-        &run.stdout,
-    );
-    check_inspect(core, name, &blob, &measured);
+    static PART: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PART.get_or_init(|| {
+        let whole = fs::read(blob_path("i8")).expect("the committed int8 blob");
+        let path = work_dir().join("mnist-pse-star-10d-i8-annotate.pse");
+        fs::write(&path, pse_tests::annotate_part(&whole)).expect("write the annotate-only blob");
+        path
+    })
+    .clone()
 }
 
 /// The blobs of the core × encoding table: int8 and int4, whole and for annotation only.
@@ -1115,47 +1111,13 @@ fn firmware_on_cortex_m55_with_helium_matches_host_bit_for_bit() {
 /// 16 KiB-RAM board (the test images, which a device does not carry, aside).
 #[test]
 fn firmware_annotate_only_int4_fits_256_kib_flash_and_16_kib_ram() {
-    let core = &CORTEX_M4F;
-    require_qemu(core);
-    let name = "i4-annotate";
-    let blob_file = blob_named(name);
-    let blob = fs::read(&blob_file).expect("the committed int4 annotate-only blob");
-    let file = blob_file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let elf = build_firmware_as(
-        "i4-annotate-small",
-        core,
-        &["annotate-only"],
-        "release-small",
-        &blob_file,
-    );
-    let run = run_firmware(&elf, core);
-    assert!(
-        run.stdout.lines().any(|l| l == "DONE"),
-        "{}",
-        tail(&run.stdout, 20)
-    );
-    // The annotate-only firmware prints the annotation lines and nothing after them.
-    let host: Vec<String> = expected_lines(&blob, &file)
-        .into_iter()
-        .filter(|l| {
-            ["MODEL ", "ANN ", "ACC ", "NOISE "]
-                .iter()
-                .any(|p| l.starts_with(p))
-        })
-        .collect();
-    compare("i4-annotate, annotate-only firmware", &run.stdout, &host);
-    let (report, m) = measurements("i4-annotate-small", core, &blob, &elf, &run);
-    println!(
-        "annotate-only firmware, {name}: all {} result lines bit-identical\n{report}",
-        host.len()
-    );
-    let _ = fs::write(
-        work_dir().join("cortex-m4f-i4-annotate-small-measurements.txt"),
-        &report,
-    );
+    let (_, m) = check_firmware(&Check {
+        name: "i4-annotate-small",
+        blob: blob_named("i4-annotate"),
+        features: &["annotate-only"],
+        profile: "release-small",
+        ..Check::new(&CORTEX_M4F, "i4-annotate")
+    });
     assert!(
         m.flash <= 256 * 1024 && m.ram <= 16 * 1024,
         "the annotate-only int4 firmware needs {} bytes of flash and {} of RAM (256 KiB / 16 KiB)",
@@ -1183,16 +1145,17 @@ fn firmware_on_riscv32imc_matches_host_bit_for_bit() {
 
 #[test]
 fn firmware_f32_matches_host_bit_for_bit() {
-    host_device_bit_identical("f32", blob_path("f32"), &["f32"]);
+    check_firmware(&Check {
+        features: &["f32"],
+        ..Check::new(&CORTEX_M4F, "f32")
+    });
 }
 
 /// The enrollment demo on the device: the model that never saw a seven (9 labels) learns
 /// "seven" from five images on the device, bit for bit as the host does.
 #[test]
 fn firmware_enrolls_a_digit_the_model_never_saw() {
-    let blob = root().join("models/mnist-pse-star-10d-without-seven-i8.pse");
-    host_device_bit_identical("without-seven-i8", blob, &[]);
-    let out = fs::read_to_string(work_dir().join("without-seven-i8-output.txt")).unwrap();
+    let out = core_bit_identical(&CORTEX_M4F, "without-seven-i8");
     // The 15 sevens cannot be right before enrollment; after it most are.
     let acc = field(&out, "ACC ");
     let accx = field(&out, "ACCX ");

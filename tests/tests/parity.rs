@@ -18,7 +18,7 @@
 
 use pse_runtime::generate::{Sample, sample_latent};
 use pse_runtime::{AnnotateOut, Model, Scratch};
-use pse_tests::{COMMITTED, Committed, Reference, data_dir, run_rows};
+use pse_tests::{COMMITTED, Committed, Reference, annotate_part, data_dir, run_rows};
 use pse_trainer::data::{self, Split};
 use std::io::Write;
 use std::time::Instant;
@@ -48,9 +48,8 @@ fn pixel_bound(encoding: &str) -> f64 {
 }
 
 /// The f32 blob `bytes` with its encoder trunk and decoder re-encoded as int4 (the heads and
-/// the label table stay f32, as the exporter keeps them), without the decoder and the
-/// open-world bounds when `annotate_only`.
-fn reencoded_i4(bytes: &[u8], annotate_only: bool) -> Vec<u8> {
+/// the label table stay f32, as the exporter keeps them).
+fn reencoded_i4(bytes: &[u8]) -> Vec<u8> {
     use pse_runtime::payload::{Chain, Encoding, Layer, Weights};
     let model = Model::from_bytes(bytes).expect("the f32 blob");
     let src = model.payload();
@@ -87,14 +86,8 @@ fn reencoded_i4(bytes: &[u8], annotate_only: bool) -> Vec<u8> {
     let decoder = relayer(src.decoder.layers(), &decoder_arrays);
     let mut p = *src;
     p.encoder.trunk = Chain::new(&trunk);
-    p.decoder = Chain::new(if annotate_only { &[] } else { &decoder });
-    if annotate_only {
-        p.open_world = None;
-    }
-    let mut out = vec![0u8; pse_runtime::blob::encoded_len(&p).expect("valid payload")];
-    let n = pse_runtime::blob::encode(&p, &mut out).expect("encode");
-    out.truncate(n);
-    out
+    p.decoder = Chain::new(&decoder);
+    pse_trainer::export::host::encode_blob(&p).expect("a valid payload")
 }
 
 /// Written straight to stderr, past the test harness's capture (which only takes the
@@ -201,10 +194,14 @@ fn check_model(m: &Committed) {
         .collect();
     if m.stem == "mnist-pse-star-10d" {
         let f32_blob = std::fs::read(m.blob("f32")).expect("the committed f32 blob");
-        for (annotate_only, suffix) in [(false, ""), (true, "-annotate")] {
-            let name = format!("{}-i4{suffix} (re-encoded f32)", m.stem);
-            blobs.push((name, "i4", reencoded_i4(&f32_blob, annotate_only)));
-        }
+        let whole = reencoded_i4(&f32_blob);
+        let part = annotate_part(&whole);
+        blobs.push((format!("{}-i4 (re-encoded f32)", m.stem), "i4", whole));
+        blobs.push((
+            format!("{}-i4-annotate (re-encoded f32)", m.stem),
+            "i4",
+            part,
+        ));
     }
     for (name, enc, bytes) in &blobs {
         check_blob(

@@ -56,9 +56,7 @@ pub fn run_calibrate(a: CalibrateArgs) -> Result<(), Box<dyn Error>> {
     let mut q = *model.payload();
     q.unknown_threshold = threshold.threshold;
     q.open_world = bounds.as_ref().map(|b| b.bounds);
-    let mut bytes = vec![0u8; pse_runtime::blob::encoded_len(&q)?];
-    let n = pse_runtime::blob::encode(&q, &mut bytes)?;
-    bytes.truncate(n);
+    let bytes = host::encode_blob(&q)?;
     let written = pse_runtime::Model::from_bytes(&bytes)?;
     let test = data::load(&a.data, dataset, Split::Test)?;
     let mut pad = Scratchpad::for_model(&written);

@@ -8,7 +8,6 @@ use crate::export::host::Score;
 use crate::export::precision::{BlobPart, Precision, WeightEncoding, image_size};
 use crate::train::checkpoint::{Checkpoint, LabelKind};
 use crate::train::recipe::Recipe;
-use pse_runtime::payload::Encoding;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -78,10 +77,6 @@ pub struct LayerEncodings {
     /// otherwise, and in cards written before word vectors).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_encoder: Option<String>,
-}
-
-fn enc_name(e: Encoding) -> String {
-    e.name().to_string()
 }
 
 /// The model card written beside a blob.
@@ -163,9 +158,19 @@ impl ModelCard {
             encoding,
             part,
             layer_encodings: LayerEncodings {
-                encoder: precision.trunk.iter().copied().map(enc_name).collect(),
+                encoder: precision
+                    .trunk
+                    .iter()
+                    .copied()
+                    .map(|e| e.name().to_string())
+                    .collect(),
                 heads: "f32".into(),
-                decoder: precision.decoder.iter().copied().map(enc_name).collect(),
+                decoder: precision
+                    .decoder
+                    .iter()
+                    .copied()
+                    .map(|e| e.name().to_string())
+                    .collect(),
                 label_table: "f32".into(),
                 label_encoder: (cfg.labels == LabelKind::Glove).then(|| "f32".into()),
             },

@@ -4,10 +4,10 @@
 //! `k` images, with the test set scored before and after.
 
 use crate::data::Labelled;
-use crate::export::host::{self, Score, Scratchpad};
+use crate::export::host::{self, Score, Scratchpad, encode_blob};
 use crate::nn::rng::{Rng, Stream};
 use pse_runtime::payload::Labels;
-use pse_runtime::{Image, LabelGaussian, Model, blob};
+use pse_runtime::{Image, LabelGaussian, Model};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -144,10 +144,7 @@ pub fn with_label(bytes: &[u8], name: &str, label: &LabelGaussian) -> Result<Vec
         inv_var: &inv_var,
         log_norm: &log_norm,
     };
-    let mut out = vec![0u8; blob::encoded_len(&q)?];
-    let written = blob::encode(&q, &mut out)?;
-    out.truncate(written);
-    Ok(out)
+    Ok(encode_blob(&q)?)
 }
 
 /// The blob `bytes` with its open-world bounds (if any) lowered just enough that every one
@@ -170,10 +167,7 @@ pub fn admitting(bytes: &[u8], images: &[Image<'_>]) -> Result<Vec<u8>, EnrollEr
     }
     let mut q = *model.payload();
     q.open_world = Some(ow);
-    let mut out = vec![0u8; blob::encoded_len(&q)?];
-    let written = blob::encode(&q, &mut out)?;
-    out.truncate(written);
-    Ok(out)
+    Ok(encode_blob(&q)?)
 }
 
 /// What the enrollment experiment does.

@@ -4,6 +4,7 @@
 
 use ndarray::ArrayView2;
 use pse_runtime::openworld::{ImageScores, UnknownReason};
+use pse_runtime::payload::Payload;
 use pse_runtime::{AnnotateOut, Image, Model, Scratch, Verdict};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -40,6 +41,15 @@ impl fmt::Display for BlobFileError {
 }
 
 impl std::error::Error for BlobFileError {}
+
+/// The blob of `payload` (header and postcard payload) in a buffer of its exact size,
+/// validated by the runtime ([`pse_runtime::blob::encode`]).
+pub fn encode_blob(payload: &Payload<'_>) -> Result<Vec<u8>, pse_runtime::Error> {
+    let mut out = vec![0u8; pse_runtime::blob::encoded_len(payload)?];
+    let written = pse_runtime::blob::encode(payload, &mut out)?;
+    out.truncate(written);
+    Ok(out)
+}
 
 /// A blob file's bytes; [`BlobFile::model`] validates and borrows them.
 #[derive(Debug, Clone)]

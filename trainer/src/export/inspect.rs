@@ -170,6 +170,31 @@ fn dominant(layers: &[Layer<'_>]) -> Option<Encoding> {
         .map(|l| l.weights.encoding())
 }
 
+/// Multiply-adds of one pass of the encoder (trunk and heads) and of the decoder.
+fn part_macs(model: &Model<'_>) -> (u64, u64) {
+    let p = model.payload();
+    let sum = |ls: &[Layer<'_>]| -> u64 {
+        ls.iter()
+            .map(|l| u64::from(l.in_dim) * u64::from(l.out_dim))
+            .sum()
+    };
+    let heads = sum(&[p.encoder.mu, p.encoder.logvar]);
+    (
+        sum(p.encoder.trunk.layers()) + heads,
+        sum(p.decoder.layers()),
+    )
+}
+
+/// Multiply-adds per operation of `model`.
+pub fn macs(model: &Model<'_>) -> Macs {
+    let (enc, dec) = part_macs(model);
+    let verdict = if model.open_world().is_some() { dec } else { 0 };
+    Macs {
+        annotate: enc + verdict,
+        generate: dec,
+    }
+}
+
 /// What `model` (whose blob is `bytes` long) needs on `t`.
 pub fn device_needs(model: &Model<'_>, bytes: usize, t: &TargetProfile) -> DeviceNeeds {
     let p = model.payload();
@@ -181,15 +206,9 @@ pub fn device_needs(model: &Model<'_>, bytes: usize, t: &TargetProfile) -> Devic
         } else {
             0
         };
-    let mut encoder: Vec<Layer<'_>> = p.encoder.trunk.layers().to_vec();
-    encoder.extend([p.encoder.mu, p.encoder.logvar]);
     let decoder = p.decoder.layers();
-    let macs = |ls: &[Layer<'_>]| -> f64 {
-        ls.iter()
-            .map(|l| f64::from(l.in_dim) * f64::from(l.out_dim))
-            .sum()
-    };
-    let (enc_macs, dec_macs) = (macs(&encoder), macs(decoder));
+    let (enc_macs, dec_macs) = part_macs(model);
+    let (enc_macs, dec_macs) = (enc_macs as f64, dec_macs as f64);
     let enc_rates = dominant(p.encoder.trunk.layers())
         .or(Some(Encoding::F32))
         .and_then(|e| t.rates(e));
@@ -235,15 +254,6 @@ pub fn inspect(bytes: &[u8], triple: &str) -> Result<Inspection, pse_runtime::Er
         layers.push(info("label mu", 0, &le.mu));
         layers.push(info("label logvar", 0, &le.logvar));
     }
-    let sum = |part: &str| -> u64 {
-        layers
-            .iter()
-            .filter(|l| l.part == part)
-            .map(|l| l.macs)
-            .sum()
-    };
-    let enc = sum("encoder") + sum("mu head") + sum("logvar head");
-    let dec = sum("decoder");
     let need = model.scratch_len();
     let (w, h) = model.image_size();
     let device = targets::target(triple).map(|t| device_needs(&model, bytes.len(), t));
@@ -289,10 +299,7 @@ pub fn inspect(bytes: &[u8], triple: &str) -> Result<Inspection, pse_runtime::Er
             .open_world()
             .map(|o| [finite(o.reconstruction_low), finite(o.ratio_low)]),
         layers,
-        macs: Macs {
-            annotate: enc + if model.open_world().is_some() { dec } else { 0 },
-            generate: dec,
-        },
+        macs: macs(&model),
         scratch: ScratchBytes {
             f32s: need.f32s,
             i8s: need.i8s,

@@ -42,7 +42,7 @@ use pse_runtime::payload::{
     Activation, Chain, Encoder, Encoding, LabelEncoder, Labels, Layer, ModelKind, OpenWorld,
     Payload, Weights,
 };
-use pse_runtime::{Model, blob, labels, quant};
+use pse_runtime::{Model, labels, quant};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -374,12 +374,7 @@ impl Exported {
 
     /// The blob bytes (header and postcard payload), validated by the runtime.
     pub fn blob(&self, unknown_threshold: f32) -> Result<Vec<u8>, ExportError> {
-        let payload = self.payload(unknown_threshold);
-        let len = blob::encoded_len(&payload).map_err(rt("payload"))?;
-        let mut out = vec![0u8; len];
-        let written = blob::encode(&payload, &mut out).map_err(rt("payload"))?;
-        out.truncate(written);
-        Ok(out)
+        host::encode_blob(&self.payload(unknown_threshold)).map_err(rt("payload"))
     }
 }
 
