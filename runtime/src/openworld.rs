@@ -23,6 +23,8 @@
 //! pixel order in `f32`: every target computes the same bits.
 
 use crate::image::Image;
+use crate::model::Scratch;
+use crate::{Error, Model};
 
 /// An image's open-world scores (nats).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -37,6 +39,40 @@ impl ImageScores {
     /// The likelihood ratio `R − G`.
     pub fn ratio(&self) -> f32 {
         self.reconstruction - self.generic
+    }
+}
+
+impl Model<'_> {
+    /// The open-world scores of `image` ([`crate::openworld`]): encodes it, decodes `mu_x`
+    /// into `recon` (`width * height` long, caller-owned; it holds the reconstruction
+    /// afterwards) and scores the image against it and against the generic model. Works on
+    /// every blob (the exporter calibrates the bounds with it).
+    pub fn image_scores<'x>(
+        &self,
+        image: impl Into<Image<'x>>,
+        scratch: &mut Scratch<'_>,
+        recon: &mut [f32],
+    ) -> Result<ImageScores, Error> {
+        let image = image.into();
+        let mut mu = [0.0f32; crate::MAX_LATENT];
+        let mu = mu.get_mut(..self.latent_dim()).unwrap_or_default();
+        self.encode_impl(image, scratch, mu, None)?;
+        self.scores_of(image, mu, scratch, recon)
+    }
+
+    /// The open-world scores of `image` whose `mu_x` is `mu`, decoding into `recon`.
+    pub(crate) fn scores_of(
+        &self,
+        image: Image<'_>,
+        mu: &[f32],
+        scratch: &mut Scratch<'_>,
+        recon: &mut [f32],
+    ) -> Result<ImageScores, Error> {
+        self.decode(mu, scratch, recon)?;
+        Ok(ImageScores {
+            reconstruction: reconstruction_log_likelihood(&image, recon),
+            generic: generic_log_likelihood(&image, self.image_size().0),
+        })
     }
 }
 
