@@ -233,6 +233,7 @@ fn every_command_refuses_bad_input_with_one_clear_line() {
         case("output folder missing (export)", &["export", &run, "--weights", "i8", "-o", &p("no/dir/x.pse"), "--data", &data], &["its directory does not exist"]),
         case("unknown label to leave out", &["export", &run, "--weights", "i8", "-o", &p("x.pse"), "--without-label", "eleven", "--data", &data], &["--without-label eleven: the model has no such label"]),
         case("no such layer to keep in f32", &["export", &run, "--weights", "i8", "-o", &p("x.pse"), "--keep-f32", "enc.9", "--data", &data], &["--keep-f32 enc.9: the model has 2 enc layers"]),
+        case("unknown layer encoding", &["export", &run, "--weights", "i4", "-o", &p("x.pse"), "--layer", "enc.0=q3", "--data", &data], &["--layer enc.0=q3: unknown encoding q3 (f32, f16, i8 or i4)"]),
         case("percentile out of range", &["export", &run, "--weights", "i8", "-o", &p("x.pse"), "--percentile", "150", "--data", &data], &["percentile 150 is outside 0..100"]),
         case("negative learning rate", &["train", "--out", &p("new"), "--lr", "-1", "--data", &data], &["--lr must be a positive number"]),
         case("existing run without --resume", &["train", "--latent", "2", "--steps", "10", "--batch", "10", "--holdout", "20", "--out", &run, "--data", &data], &["already holds a run: pass --resume to continue it"]),

@@ -7,7 +7,7 @@ use pse_runtime::payload::Encoding;
 use pse_trainer::data::{self, Dataset, Split};
 use pse_trainer::export::host::{self, Scratchpad};
 use pse_trainer::export::precision::Precision;
-use pse_trainer::export::{Exported, keep_f32};
+use pse_trainer::export::{Exported, keep_f32, layer_encodings};
 use pse_trainer::nn::model::Net;
 use pse_trainer::train::checkpoint::Checkpoint;
 use pse_trainer::{eval, eval::infer, train};
@@ -502,6 +502,50 @@ fn annotate_and_generate_commands() {
     assert!(e.contains("no such label"), "{e}");
 }
 
+/// `--layer` choices reach the blob: each layer is stored in the encoding chosen for it, and
+/// the card lists the same.
+#[test]
+fn per_layer_encodings_reach_the_blob() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_data(&data, 400, 100);
+    let run_dir = tmp.path().join("run");
+    train_run(&run_dir, &data, "3");
+    let out = tmp.path().join("mixed.pse");
+    let printed = ok(run(&[
+        "export",
+        s(&run_dir),
+        "--weights",
+        "i4",
+        "--layer",
+        "enc.0=i8,dec.2=f16",
+        "--layer",
+        "dec.0=f32",
+        "-o",
+        s(&out),
+        "--data",
+        s(&data),
+    ]));
+    assert!(
+        printed.contains("layer encodings: encoder i8, i4; decoder f32, i4, f16"),
+        "{printed}"
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    let model = Model::from_bytes(&bytes).unwrap();
+    let names = |layers: &[pse_runtime::payload::Layer<'_>]| -> Vec<&str> {
+        layers.iter().map(|l| l.weights.encoding().name()).collect()
+    };
+    let p = model.payload();
+    assert_eq!(names(p.encoder.trunk.layers()), ["i8", "i4"]);
+    assert_eq!(names(p.decoder.layers()), ["f32", "i4", "f16"]);
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.with_extension("json")).unwrap()).unwrap();
+    assert_eq!(
+        card["layer_encodings"]["decoder"],
+        serde_json::json!(["f32", "i4", "f16"])
+    );
+}
+
 #[test]
 fn keep_f32_names_layers() {
     let arch = pse_trainer::nn::model::Arch {
@@ -519,5 +563,23 @@ fn keep_f32_names_layers() {
     assert_eq!(p.decoder, [Encoding::I8, Encoding::I8, Encoding::F32]);
     for bad in ["enc.2", "head.0", "dec", "dec.x"] {
         assert!(keep_f32(&mut p, &[bad.into()]).is_err(), "{bad}");
+    }
+    // --layer: any encoding per layer, later choices win.
+    let mut p = Precision::uniform(&net, Encoding::I4);
+    let specs = ["enc.0=i8", "dec.2=f16", "dec.2=I8", "dec.0 = f32"].map(String::from);
+    layer_encodings(&mut p, &specs).unwrap();
+    assert_eq!(p.trunk, [Encoding::I8, Encoding::I4]);
+    assert_eq!(p.decoder, [Encoding::F32, Encoding::I4, Encoding::I8]);
+    for (bad, why) in [
+        ("enc.0", "expected LAYER=ENCODING"),
+        ("enc.0=i2", "unknown encoding i2"),
+        ("enc.5=i8", "the model has 2 enc layers"),
+        ("mu.0=i8", "expected enc.I or dec.I"),
+    ] {
+        let e = layer_encodings(&mut p, &[bad.into()]).unwrap_err();
+        assert!(
+            e.starts_with(&format!("--layer {bad}: ")) && e.contains(why),
+            "{e}"
+        );
     }
 }

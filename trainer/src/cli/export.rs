@@ -27,8 +27,14 @@ pub struct ExportArgs {
     pub out: PathBuf,
     /// Keep these layers in f32 whatever --weights says: `enc.I` or `dec.I` (0-based;
     /// comma-separated or repeated), e.g. `--keep-f32 enc.0,dec.2`.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_name = "LAYER")]
     pub keep_f32: Vec<String>,
+    /// Choose the encoding of single layers, overriding --weights (and --keep-f32):
+    /// `enc.I=ENC` or `dec.I=ENC` with ENC one of f32, f16, i8, i4 (comma-separated or
+    /// repeated), e.g. `--weights i4 --layer enc.0=i8,dec.2=i8` for int4 weights with the
+    /// two 784-wide layers in int8.
+    #[arg(long = "layer", value_delimiter = ',', value_name = "LAYER=ENC")]
+    pub layers: Vec<String>,
     /// Leave these labels (names or indices; comma-separated or repeated) out of the blob's
     /// label table, e.g. to demonstrate enrolling them on the device. The threshold is then
     /// calibrated on the held-out images of the other labels.
@@ -65,6 +71,7 @@ pub fn run_export(a: ExportArgs) -> Result<(), Box<dyn Error>> {
         weights: a.weights,
         part: a.part,
         keep_f32: a.keep_f32.clone(),
+        layers: a.layers.clone(),
         without_labels: a.without_label.clone(),
         percentile: a.percentile,
         out: a.out.clone(),
@@ -90,6 +97,19 @@ pub fn run_export(a: ExportArgs) -> Result<(), Box<dyn Error>> {
         pct(t.unknown_rate),
         pct(t.verdict_accuracy)
     );
+    let le = &c.layer_encodings;
+    let nominal = c.encoding.name();
+    if le.encoder.iter().chain(&le.decoder).any(|e| e != nominal) {
+        println!(
+            "  layer encodings: encoder {}; decoder {}",
+            le.encoder.join(", "),
+            if le.decoder.is_empty() {
+                "none".into()
+            } else {
+                le.decoder.join(", ")
+            }
+        );
+    }
     if let Some(acc) = c
         .float_metrics
         .as_ref()

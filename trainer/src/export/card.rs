@@ -106,7 +106,7 @@ pub struct ModelCard {
     /// cards written before `--part`, which mean `all`).
     #[serde(default)]
     pub part: BlobPart,
-    /// Every layer's encoding (differs from `encoding` where `--keep-f32` was used).
+    /// Every layer's encoding (differs from `encoding` where `--keep-f32` or `--layer` chose).
     pub layer_encodings: LayerEncodings,
     /// How it was trained.
     pub training: Training,

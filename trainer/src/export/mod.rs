@@ -391,6 +391,9 @@ pub struct ExportOptions {
     pub part: BlobPart,
     /// Layers kept in `f32` whatever `weights` says: `enc.I` / `dec.I` (0-based).
     pub keep_f32: Vec<String>,
+    /// Per-layer encodings that override `weights`: `enc.I=ENC` / `dec.I=ENC`, applied
+    /// after `keep_f32`.
+    pub layers: Vec<String>,
     /// Labels (by name or index) left out of the blob's label table.
     pub without_labels: Vec<String>,
     /// Percentile of the held-out best log-likelihoods used as the unknown threshold.
@@ -410,24 +413,46 @@ pub struct ExportReport {
     pub card: ModelCard,
 }
 
-/// Applies `--keep-f32` names (`enc.I`, `dec.I`) to a precision.
+/// Applies `--keep-f32` names (`enc.I`, `dec.I`) to a precision: [`layer_encodings`] with
+/// every named layer in `f32`.
 pub fn keep_f32(precision: &mut Precision, names: &[String]) -> Result<(), String> {
     for name in names {
-        let (part, idx) = name
-            .split_once('.')
-            .and_then(|(p, i)| Some((p, i.parse::<usize>().ok()?)))
-            .ok_or_else(|| format!("--keep-f32 {name}: expected enc.I or dec.I"))?;
-        let layers = match part {
-            "enc" => &mut precision.trunk,
-            "dec" => &mut precision.decoder,
-            _ => return Err(format!("--keep-f32 {name}: expected enc.I or dec.I")),
-        };
-        let n = layers.len();
-        *layers
-            .get_mut(idx)
-            .ok_or_else(|| format!("--keep-f32 {name}: the model has {n} {part} layers"))? =
-            Encoding::F32;
+        set_layer(precision, name, Encoding::F32).map_err(|e| format!("--keep-f32 {name}: {e}"))?;
     }
+    Ok(())
+}
+
+/// Applies `--layer` choices (`enc.I=ENC` or `dec.I=ENC`, ENC one of `f32`, `f16`, `i8`,
+/// `i4`) to a precision, in order (a later choice for the same layer wins).
+pub fn layer_encodings(precision: &mut Precision, specs: &[String]) -> Result<(), String> {
+    for spec in specs {
+        let (name, enc) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--layer {spec}: expected LAYER=ENCODING, e.g. enc.0=i8"))?;
+        let enc = <WeightEncoding as clap::ValueEnum>::from_str(enc.trim(), true)
+            .map_err(|_| format!("--layer {spec}: unknown encoding {enc} (f32, f16, i8 or i4)"))?;
+        set_layer(precision, name.trim(), enc.encoding())
+            .map_err(|e| format!("--layer {spec}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Sets the encoding of the layer named `enc.I` or `dec.I` (0-based).
+fn set_layer(precision: &mut Precision, name: &str, enc: Encoding) -> Result<(), String> {
+    let expected = || "expected enc.I or dec.I".to_string();
+    let (part, idx) = name
+        .split_once('.')
+        .and_then(|(p, i)| Some((p, i.parse::<usize>().ok()?)))
+        .ok_or_else(expected)?;
+    let layers = match part {
+        "enc" => &mut precision.trunk,
+        "dec" => &mut precision.decoder,
+        _ => return Err(expected()),
+    };
+    let n = layers.len();
+    *layers
+        .get_mut(idx)
+        .ok_or_else(|| format!("the model has {n} {part} layers"))? = enc;
     Ok(())
 }
 
@@ -441,6 +466,7 @@ pub fn export_run(
     let net = Net::new(cfg.arch);
     let mut precision = Precision::uniform(&net, opts.weights.encoding());
     keep_f32(&mut precision, &opts.keep_f32)?;
+    layer_encodings(&mut precision, &opts.layers)?;
     let labels = label_table(cfg, &opts.data_dir)?;
     let mut exported = Exported::from_checkpoint(ck, &precision, labels.view())?;
     let class_names = cfg.dataset.label_names();
