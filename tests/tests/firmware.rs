@@ -875,20 +875,26 @@ fn measurements(
     (s, measured)
 }
 
-/// `pse-trainer inspect`'s figures for this blob on this core's target (from the table of
-/// `trainer/src/export/targets.rs`) against what the run measured: flash within 2 KiB,
+/// `pse-trainer inspect`'s figures for this blob on this core's target and CPU (from the
+/// table of `trainer/src/export/targets.rs`; the CPU is the `-C target-cpu` of the core's
+/// RUSTFLAGS, e.g. the Helium build's) against what the run measured: flash within 2 KiB,
 /// RAM within 512 bytes (code size moves by up to ~1 KiB with the blob), and instructions
 /// within 10 % where the target's per-multiply-add rates were measured on this model (the
 /// 512/64 MNIST blobs; the small model on the Cortex-M0); elsewhere the instruction figures
-/// are printed, not checked (rates do not carry over exactly to other layer widths). Cores
-/// built with RUSTFLAGS (Helium) have no profile of their own and are not checked.
+/// are printed, not checked (rates do not carry over exactly to other layer widths).
 fn check_inspect(core: &Core, name: &str, blob: &[u8], m: &Measured) {
     use pse_trainer::export::{inspect, targets};
-    if !core.rustflags.is_empty() {
-        return;
-    }
-    let t = targets::target(core.target)
-        .unwrap_or_else(|| panic!("{}: no profile in export/targets.rs", core.target));
+    let cpu = core
+        .rustflags
+        .split_whitespace()
+        .find_map(|f| f.trim_start_matches("-C").strip_prefix("target-cpu="));
+    let t = targets::target_for(core.target, cpu).unwrap_or_else(|| {
+        panic!(
+            "{} (CPU {}): no profile in export/targets.rs",
+            core.target,
+            cpu.unwrap_or("default")
+        )
+    });
     let model = Model::from_bytes(blob).expect("valid blob");
     let p = inspect::device_needs(&model, blob.len(), t);
     let what = format!("inspect vs {} with {name}", core.name);

@@ -2,7 +2,7 @@
 
 use crate::export::host::BlobFile;
 use crate::export::inspect::{self, DeviceNeeds, Inspection};
-use crate::export::targets::TARGETS;
+use crate::export::targets::{self, TARGETS};
 use clap::Args;
 use std::error::Error;
 use std::path::PathBuf;
@@ -18,9 +18,14 @@ pub struct InspectArgs {
     pub model_flag: Option<PathBuf>,
     /// The Rust target of the device whose flash, RAM and instruction counts to print
     /// (measured: thumbv6m-none-eabi, thumbv7m-none-eabi, thumbv7em-none-eabihf,
-    /// thumbv8m.main-none-eabihf, riscv32imafc-unknown-none-elf, riscv32imc-unknown-none-elf).
+    /// thumbv8m.main-none-eabihf, also with --cpu cortex-m55, riscv32imafc-unknown-none-elf,
+    /// riscv32imc-unknown-none-elf).
     #[arg(long, default_value = "thumbv7em-none-eabihf")]
     pub target: String,
+    /// The CPU the firmware is built for (`-C target-cpu`); cortex-m55 selects the Helium
+    /// kernels' profile (with --target thumbv8m.main-none-eabihf).
+    #[arg(long, value_name = "CPU")]
+    pub cpu: Option<String>,
     /// Print everything as one JSON object instead of the text.
     #[arg(long)]
     pub json: bool,
@@ -38,8 +43,11 @@ fn mega(n: Option<u64>) -> String {
 }
 
 fn print_device(d: &DeviceNeeds) {
+    let cpu = d
+        .cpu
+        .map_or_else(String::new, |c| format!(" with -C target-cpu={c}"));
     println!(
-        "on {} ({}; figures measured on {}):",
+        "on {}{cpu} ({}; figures measured on {}):",
         d.triple, d.cores, d.measured_on
     );
     println!(
@@ -116,14 +124,7 @@ fn print(path: &str, i: &Inspection, target: &str) {
     );
     match &i.device {
         Some(d) => print_device(d),
-        None => println!(
-            "on {target}: not measured (measured targets: {})",
-            TARGETS
-                .iter()
-                .map(|t| t.triple)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        None => println!("on {target}: not measured (measured targets: {})", known()),
     }
     println!("boards (datasheet memories; flash and RAM as above for each board's core):");
     for b in &i.boards {
@@ -146,16 +147,36 @@ fn print(path: &str, i: &Inspection, target: &str) {
     );
 }
 
+/// The measured targets, as `--target` (and `--cpu`) name them.
+fn known() -> String {
+    TARGETS
+        .iter()
+        .map(|t| t.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `pse-trainer inspect`: prints the blob's layers, encodings, labels and thresholds, its
 /// exact scratch, and its flash, RAM and cost on the target and the boards.
 pub fn run_inspect(a: InspectArgs) -> Result<(), Box<dyn Error>> {
+    let cpu = a.cpu.as_deref();
+    let target = targets::target_for(&a.target, cpu);
+    // A named CPU must have a profile; a bare triple without one prints "not measured".
+    if let (Some(cpu), None) = (cpu, target) {
+        return Err(format!(
+            "no profile for --target {} --cpu {cpu} (measured: {})",
+            a.target,
+            known()
+        )
+        .into());
+    }
     let path = a
         .model
         .or(a.model_flag)
         .ok_or("give the blob as MODEL or --model")?;
     let blob = BlobFile::read(&path)?;
     blob.model()?;
-    let i = inspect::inspect(&blob.bytes, &a.target)?;
+    let i = inspect::inspect(&blob.bytes, target)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&i)?);
     } else {

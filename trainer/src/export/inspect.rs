@@ -54,6 +54,8 @@ pub struct ScratchBytes {
 pub struct DeviceNeeds {
     /// The Rust target.
     pub triple: &'static str,
+    /// The CPU the firmware is built for (`-C target-cpu`), `None` for the target's default.
+    pub cpu: Option<&'static str>,
     /// The cores it stands for.
     pub cores: &'static str,
     /// Where the target's figures were measured.
@@ -126,7 +128,8 @@ pub struct Inspection {
     pub macs: Macs,
     /// The runtime's scratch.
     pub scratch: ScratchBytes,
-    /// What it needs on the requested target (`None` if that target was not measured).
+    /// What it needs on the requested target and CPU (`None` if that target was not
+    /// measured).
     pub device: Option<DeviceNeeds>,
     /// The common boards.
     pub boards: Vec<BoardFit>,
@@ -225,6 +228,7 @@ pub fn device_needs(model: &Model<'_>, bytes: usize, t: &TargetProfile) -> Devic
     let generate = dec_rates.map(|r| (dec_macs * r.generate).round() as u64);
     DeviceNeeds {
         triple: t.triple,
+        cpu: t.cpu,
         cores: t.cores,
         measured_on: t.measured_on,
         flash_bytes: bytes + t.code_bytes,
@@ -236,8 +240,12 @@ pub fn device_needs(model: &Model<'_>, bytes: usize, t: &TargetProfile) -> Devic
     }
 }
 
-/// Inspects the blob `bytes`, with the device figures for `triple`.
-pub fn inspect(bytes: &[u8], triple: &str) -> Result<Inspection, pse_runtime::Error> {
+/// Inspects the blob `bytes`, with the device figures for `target` (`None`: a target that
+/// was not measured; see [`targets::target_for`]).
+pub fn inspect(
+    bytes: &[u8],
+    target: Option<&TargetProfile>,
+) -> Result<Inspection, pse_runtime::Error> {
     let header = pse_runtime::blob::read_header(bytes)?;
     let model = Model::from_bytes(bytes)?;
     let p = model.payload();
@@ -256,7 +264,7 @@ pub fn inspect(bytes: &[u8], triple: &str) -> Result<Inspection, pse_runtime::Er
     }
     let need = model.scratch_len();
     let (w, h) = model.image_size();
-    let device = targets::target(triple).map(|t| device_needs(&model, bytes.len(), t));
+    let device = target.map(|t| device_needs(&model, bytes.len(), t));
     let boards = BOARDS
         .iter()
         .map(|b| {
@@ -321,16 +329,9 @@ mod tests {
 
     #[test]
     fn the_annotate_part_needs_less_than_the_whole_blob() {
-        let whole = inspect(
-            &committed("mnist-pse-star-10d-i4.pse"),
-            "thumbv7em-none-eabihf",
-        )
-        .unwrap();
-        let part = inspect(
-            &committed("mnist-pse-star-10d-i4-annotate.pse"),
-            "thumbv7em-none-eabihf",
-        )
-        .unwrap();
+        let m4f = targets::target("thumbv7em-none-eabihf");
+        let whole = inspect(&committed("mnist-pse-star-10d-i4.pse"), m4f).unwrap();
+        let part = inspect(&committed("mnist-pse-star-10d-i4-annotate.pse"), m4f).unwrap();
         assert_eq!(whole.part, "all");
         assert_eq!(part.part, "annotate");
         assert_eq!(part.macs.generate, 0);
@@ -353,13 +354,30 @@ mod tests {
             assert_eq!(b.fits, want, "{}", b.name);
         }
         // An unmeasured target: no device figures, boards still listed.
-        let none = inspect(
-            &committed("mnist-pse-star-10d-i8.pse"),
-            "aarch64-unknown-none",
-        )
-        .unwrap();
+        let none = inspect(&committed("mnist-pse-star-10d-i8.pse"), None).unwrap();
         assert!(none.device.is_none());
         assert_eq!(none.boards.len(), BOARDS.len());
         assert_eq!(none.format_version, 2);
+    }
+
+    #[test]
+    fn the_helium_build_has_its_own_profile() {
+        const V8M: &str = "thumbv8m.main-none-eabihf";
+        let portable = targets::target(V8M).unwrap();
+        let helium = targets::target_for(V8M, Some("cortex-m55")).unwrap();
+        assert_eq!(targets::target_for(V8M, None), Some(portable));
+        assert_eq!((portable.cpu, helium.cpu), (None, Some("cortex-m55")));
+        assert_eq!(helium.name(), "thumbv8m.main-none-eabihf --cpu cortex-m55");
+        assert!(targets::target_for(V8M, Some("cortex-m33")).is_none());
+        assert!(targets::target_for("thumbv7em-none-eabihf", Some("cortex-m55")).is_none());
+        // The measured whole int8 annotation (403 864 instructions) and generation (168 605).
+        let blob = committed("mnist-pse-star-10d-i8.pse");
+        let i = inspect(&blob, Some(helium)).unwrap();
+        let d = i.device.unwrap();
+        assert_eq!(d.cpu, Some("cortex-m55"));
+        assert!(d.annotate_instructions.unwrap().abs_diff(403_864) < 100);
+        assert!(d.generate_instructions.unwrap().abs_diff(168_605) < 100);
+        let slow = inspect(&blob, Some(portable)).unwrap().device.unwrap();
+        assert!(slow.annotate_instructions.unwrap() > 10 * d.annotate_instructions.unwrap());
     }
 }

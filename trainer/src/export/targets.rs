@@ -24,11 +24,14 @@ pub struct Rates {
     pub generate: f64,
 }
 
-/// A Rust target and what the firmware example measured on it.
+/// A Rust target (and CPU, when the build names one) and what the firmware example measured
+/// on it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TargetProfile {
     /// The Rust target triple.
     pub triple: &'static str,
+    /// The CPU the firmware is built for (`-C target-cpu`), `None` for the triple's default.
+    pub cpu: Option<&'static str>,
     /// The cores it stands for.
     pub cores: &'static str,
     /// Where it was measured.
@@ -61,6 +64,7 @@ const fn rates(encoding: Encoding, encode: f64, verdict: f64, generate: f64) -> 
 pub const TARGETS: &[TargetProfile] = &[
     TargetProfile {
         triple: "thumbv7em-none-eabihf",
+        cpu: None,
         cores: "Cortex-M4F, Cortex-M7",
         measured_on: "QEMU mps2-an386 (M4F), mps2-an500 (M7)",
         code_bytes: 51_454,
@@ -77,6 +81,7 @@ pub const TARGETS: &[TargetProfile] = &[
     },
     TargetProfile {
         triple: "thumbv7m-none-eabi",
+        cpu: None,
         cores: "Cortex-M3",
         measured_on: "QEMU mps2-an385",
         code_bytes: 48_334,
@@ -90,6 +95,7 @@ pub const TARGETS: &[TargetProfile] = &[
     },
     TargetProfile {
         triple: "thumbv8m.main-none-eabihf",
+        cpu: None,
         cores: "Cortex-M33, Cortex-M55 (built without -C target-cpu: no Helium)",
         measured_on: "QEMU mps2-an505 (M33), mps3-an547 (M55)",
         code_bytes: 46_958,
@@ -101,8 +107,26 @@ pub const TARGETS: &[TargetProfile] = &[
             rates(Encoding::I4, 4.6303, 5.0178, 4.7707),
         ],
     },
+    // The M55 built for its CPU (the firmware test's `cortex-m55-helium` runs): the runtime's
+    // Helium (MVE) int8 and int4 kernels and the compiler's own MVE code, another binary than
+    // the portable one above.
+    TargetProfile {
+        triple: "thumbv8m.main-none-eabihf",
+        cpu: Some("cortex-m55"),
+        cores: "Cortex-M55 with Helium: the MVE kernels",
+        measured_on: "QEMU mps3-an547",
+        code_bytes: 46_002,
+        static_ram: 8,
+        load_stack: 8_876,
+        phase_stack: 5_020,
+        rates: &[
+            rates(Encoding::I8, 0.2727, 0.6557, 0.3878),
+            rates(Encoding::I4, 0.4440, 0.8106, 0.5414),
+        ],
+    },
     TargetProfile {
         triple: "thumbv6m-none-eabi",
+        cpu: None,
         cores: "Cortex-M0, Cortex-M0+",
         measured_on: "QEMU microbit (nRF51822), with the small MNIST model (hidden 128, 32)",
         code_bytes: 49_176,
@@ -117,6 +141,7 @@ pub const TARGETS: &[TargetProfile] = &[
     },
     TargetProfile {
         triple: "riscv32imafc-unknown-none-elf",
+        cpu: None,
         cores: "RV32IMAFC",
         measured_on: "QEMU virt (rv32)",
         code_bytes: 71_950,
@@ -130,6 +155,7 @@ pub const TARGETS: &[TargetProfile] = &[
     },
     TargetProfile {
         triple: "riscv32imc-unknown-none-elf",
+        cpu: None,
         cores: "RV32IMC (e.g. ESP32-C3): soft floats",
         measured_on: "QEMU virt (rv32)",
         code_bytes: 79_706,
@@ -212,12 +238,27 @@ pub const BOARDS: &[Board] = &[
     },
 ];
 
-/// The profile of `triple`, if it was measured.
+/// The profile of `triple` built for its default CPU (no `-C target-cpu`), if it was
+/// measured.
 pub fn target(triple: &str) -> Option<&'static TargetProfile> {
-    TARGETS.iter().find(|t| t.triple == triple)
+    target_for(triple, None)
+}
+
+/// The profile of `triple` built for `cpu` (`-C target-cpu`; `None`: the default CPU), if
+/// that combination was measured.
+pub fn target_for(triple: &str, cpu: Option<&str>) -> Option<&'static TargetProfile> {
+    TARGETS.iter().find(|t| t.triple == triple && t.cpu == cpu)
 }
 
 impl TargetProfile {
+    /// The target as `inspect` takes it: the triple, and `--cpu CPU` when built for one.
+    pub fn name(&self) -> String {
+        match self.cpu {
+            Some(cpu) => format!("{} --cpu {cpu}", self.triple),
+            None => self.triple.to_string(),
+        }
+    }
+
     /// The rates of `encoding`, if measured on this target.
     pub fn rates(&self, encoding: Encoding) -> Option<&'static Rates> {
         self.rates.iter().find(|r| r.encoding == encoding)
