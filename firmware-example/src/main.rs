@@ -160,14 +160,19 @@ impl Buffers {
 #[inline(never)]
 fn infer(line: &mut Line, model: &Model<'_>) -> Result<(), Failure> {
     let mut bufs = Buffers::new();
-    annotate_all(line, model, &mut bufs)?;
-    report_stack(line, "ANNOTATE");
+    // A blob for generation only (no image encoder) annotates and enrolls nothing.
+    if model.has_encoder() {
+        annotate_all(line, model, &mut bufs)?;
+        report_stack(line, "ANNOTATE");
+    }
     #[cfg(not(feature = "annotate-only"))]
     {
         generation::generate_all(line, model, &mut bufs)?;
         report_stack(line, "GENERATE");
-        enrollment::enroll(line, model, &mut bufs)?;
-        report_stack(line, "ENROLL");
+        if model.has_encoder() {
+            enrollment::enroll(line, model, &mut bufs)?;
+            report_stack(line, "ENROLL");
+        }
     }
     Ok(())
 }

@@ -13,14 +13,14 @@
 //! blob into a caller buffer; [`decode`] checks the envelope and decodes the payload without
 //! judging its contents; [`crate::Model::from_bytes`] does both checks. See `FORMAT.md`.
 
-use crate::payload::{Payload, PayloadV1};
+use crate::payload::{Payload, PayloadV1, PayloadV3};
 use crate::{Error, Model};
 
 /// The first four bytes of every blob.
 pub const MAGIC: [u8; 4] = *b"PSE\0";
 /// The format version this runtime writes; it reads this one and every older one
 /// ([`OLDEST_VERSION`]..=`FORMAT_VERSION`).
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 /// The oldest format version this runtime reads.
 pub const OLDEST_VERSION: u16 = 1;
 /// Length of the header in bytes.
@@ -100,10 +100,10 @@ pub(crate) fn decode_versioned(bytes: &[u8]) -> Result<(u16, Payload<'_>), Error
             computed,
         });
     }
-    let (p, rest) = if header.version == 1 {
-        postcard::take_from_bytes::<PayloadV1<'_>>(payload).map(|(p, rest)| (p.into(), rest))
-    } else {
-        postcard::take_from_bytes::<Payload<'_>>(payload)
+    let (p, rest) = match header.version {
+        1 => postcard::take_from_bytes::<PayloadV1<'_>>(payload).map(|(p, r)| (p.into(), r)),
+        2 | 3 => postcard::take_from_bytes::<PayloadV3<'_>>(payload).map(|(p, r)| (p.into(), r)),
+        _ => postcard::take_from_bytes::<Payload<'_>>(payload),
     }
     .map_err(|_| Error::Decode)?;
     if !rest.is_empty() {
@@ -190,7 +190,7 @@ pub fn fix_crc(blob: &mut [u8]) {
 mod tests {
     use super::*;
     use crate::payload::Encoding;
-    use crate::testutil::{OwnedModel, Spec, WirePayload, to_blob};
+    use crate::testutil::{OwnedModel, Spec, WireEncoder, WirePayload, blob_before_v4, to_blob};
     use std::vec;
 
     const ENCODINGS: [Encoding; 4] = [Encoding::F32, Encoding::F16, Encoding::I8, Encoding::I4];
@@ -230,7 +230,7 @@ mod tests {
         let m = OwnedModel::random(&Spec::tiny(Encoding::F32), 1);
         let blob = to_blob(&m.payload());
         assert_eq!(&blob[..4], b"PSE\0");
-        assert_eq!(&blob[4..6], &[3, 0]);
+        assert_eq!(&blob[4..6], &[4, 0]);
         let len = u32::from_le_bytes(blob[6..10].try_into().unwrap()) as usize;
         assert_eq!(len, blob.len() - HEADER_LEN);
         let crc = u32::from_le_bytes(blob[10..14].try_into().unwrap());
@@ -240,7 +240,7 @@ mod tests {
         assert_eq!(
             read_header(&blob).unwrap(),
             Header {
-                version: 3,
+                version: 4,
                 payload_len: len as u32,
                 crc
             }
@@ -252,37 +252,57 @@ mod tests {
     #[test]
     fn version_1_blobs_still_load() {
         let m = OwnedModel::random(&Spec::tiny(Encoding::I8), 4);
-        let v2 = to_blob(&m.payload());
-        // Version 2 ends with the `None` of the open-world field: drop it, relabel as v1.
-        assert_eq!(v2.last(), Some(&0));
-        let v1 = crate::testutil::envelope_version(1, &v2[HEADER_LEN..v2.len() - 1]);
+        let v1 = blob_before_v4(1, &m.payload());
         assert_eq!(decode(&v1).unwrap(), m.payload());
         assert!(Model::from_bytes(&v1).is_ok());
-        let relabelled = crate::testutil::envelope_version(2, &v2[HEADER_LEN..v2.len() - 1]);
+        // The same payload bytes labelled version 2 lack the open-world field.
+        let relabelled = crate::testutil::envelope_version(2, &v1[HEADER_LEN..]);
         assert_eq!(decode(&relabelled), Err(Error::Decode));
     }
 
     #[test]
     fn version_2_blobs_load_without_what_version_3_added() {
-        let relabel = |blob: &[u8]| crate::testutil::envelope_version(2, &blob[HEADER_LEN..]);
+        let refused = |b: &[u8]| Model::from_bytes(b).map(|_| ()).unwrap_err();
         let m = OwnedModel::random(&Spec::tiny(Encoding::I8), 5);
-        let v2 = relabel(&to_blob(&m.payload()));
-        assert_eq!(decode(&v2).unwrap(), m.payload());
+        assert_eq!(
+            decode(&blob_before_v4(2, &m.payload())).unwrap(),
+            m.payload()
+        );
         // Int4 weights and a blob without a decoder are version 3's.
         let i4 = OwnedModel::random(&Spec::tiny(Encoding::I4), 5);
-        assert!(Model::from_bytes(&to_blob(&i4.payload())).is_ok());
-        let refused = |b: &[u8]| Model::from_bytes(b).map(|_| ()).unwrap_err();
-        assert_eq!(refused(&relabel(&to_blob(&i4.payload()))), Error::Decode);
+        assert!(Model::from_bytes(&blob_before_v4(3, &i4.payload())).is_ok());
+        assert_eq!(refused(&blob_before_v4(2, &i4.payload())), Error::Decode);
         let mut annotate_only = m.clone();
         annotate_only.decoder.clear();
-        let v3 = to_blob(&annotate_only.payload());
-        assert!(Model::from_bytes(&v3).is_ok());
+        assert!(Model::from_bytes(&blob_before_v4(3, &annotate_only.payload())).is_ok());
         assert_eq!(
-            refused(&relabel(&v3)),
+            refused(&blob_before_v4(2, &annotate_only.payload())),
             Error::MissingLayers {
                 part: crate::error::Part::Decoder
             }
         );
+    }
+
+    /// Version 4 wraps the encoder in an `Option` (a blob for generation only has none):
+    /// version 3 bytes labelled 4 are refused, and each version reads its own layout to the
+    /// same payload.
+    #[test]
+    fn version_3_blobs_load_and_version_4_may_lack_the_encoder() {
+        let m = OwnedModel::random(&Spec::tiny(Encoding::I4), 6);
+        let v3 = blob_before_v4(3, &m.payload());
+        let v4 = to_blob(&m.payload());
+        assert_eq!(decode(&v3).unwrap(), decode(&v4).unwrap());
+        assert_eq!(v4.len(), v3.len() + 1, "the encoder's Option tag");
+        let relabelled = crate::testutil::envelope_version(4, &v3[HEADER_LEN..]);
+        assert_eq!(
+            Model::from_bytes(&relabelled).map(|_| ()),
+            Err(Error::Decode)
+        );
+        let mut generate_only = m.clone();
+        generate_only.encoder = false;
+        let blob = to_blob(&generate_only.payload());
+        let model = Model::from_bytes(&blob).unwrap();
+        assert!(!model.has_encoder() && model.has_decoder());
     }
 
     #[test]
@@ -290,6 +310,7 @@ mod tests {
         let m = OwnedModel::random(&Spec::tiny(Encoding::I8), 3);
         let p = m.payload();
         let (trunk, decoder) = (m.trunk_layers(), m.decoder_layers());
+        let e = p.encoder.unwrap();
         let wire = WirePayload {
             kind: p.kind,
             latent_dim: p.latent_dim,
@@ -298,9 +319,11 @@ mod tests {
             unknown_threshold: p.unknown_threshold,
             labels: p.labels,
             label_encoder: p.label_encoder,
-            trunk: &trunk,
-            mu: p.encoder.mu,
-            logvar: p.encoder.logvar,
+            encoder: Some(WireEncoder {
+                trunk: &trunk,
+                mu: e.mu,
+                logvar: e.logvar,
+            }),
             decoder: &decoder,
             open_world: None,
         };

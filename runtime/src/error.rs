@@ -139,8 +139,10 @@ pub enum Error {
         max: usize,
     },
     /// A part that needs at least one layer has none: the decoder of a blob with the
-    /// open-world verdict or of format version 1 or 2 (refused on load), or of a blob for
-    /// annotation only asked to decode (generation, image scores).
+    /// open-world verdict or of format version 1 or 2, the encoder of a blob with the verdict
+    /// or without a decoder (refused on load); or the decoder of a blob for annotation only
+    /// asked to decode (generation, image scores), the encoder of a blob for generation only
+    /// given an image (annotation, enrollment, image scores, encoding).
     MissingLayers {
         /// The part.
         part: Part,
@@ -316,7 +318,11 @@ impl fmt::Display for Error {
                     "{part:?} has {found} layers, at most {max} are supported"
                 )
             }
-            Error::MissingLayers { part } => write!(f, "{part:?} has no layers"),
+            Error::MissingLayers { part } => write!(
+                f,
+                "{part:?} has no layers (the blob holds part of a model: --part annotate \
+                 leaves the decoder out, --part generate the encoder)"
+            ),
             Error::BadChain {
                 layer,
                 end,

@@ -94,11 +94,11 @@
 //!         mu: &mu_b, logvar: &lv_b, inv_var: &iv_b, log_norm: &ln_b,
 //!     },
 //!     label_encoder: None,
-//!     encoder: Encoder {
+//!     encoder: Some(Encoder {
 //!         trunk: Chain::new(&[layer(Weights::from_parts(enc, &eye_q, &eye_scales), Activation::Relu)]),
 //!         mu: layer(Weights::F32(&eye_f32), Activation::Identity),
 //!         logvar: layer(Weights::F32(&zero_f32), Activation::Identity),
-//!     },
+//!     }),
 //!     decoder: Chain::new(&[layer(Weights::from_parts(enc, &eye_q, &eye_scales), Activation::Sigmoid)]),
 //!     open_world: None,
 //! };

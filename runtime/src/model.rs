@@ -134,17 +134,17 @@ impl<'a> Model<'a> {
     /// and the label constants (see [`crate::validate`]).
     pub fn from_payload(p: Payload<'a>) -> Result<Self, Error> {
         let s = validate(&p)?;
-        let bytes_direct = p
-            .encoder
-            .trunk
-            .layers()
-            .first()
-            .is_some_and(|l| l.takes_bytes());
+        // An image needs an `f32` copy unless the first layer reads bytes (or nothing
+        // encodes images: a blob for generation only).
+        let image_buf = match &p.encoder {
+            Some(e) if !e.trunk.layers().first().is_some_and(|l| l.takes_bytes()) => s.pixels,
+            _ => 0,
+        };
         Ok(Model {
             payload: p,
             d: s.d,
             pixels: s.pixels,
-            image_buf: if bytes_direct { 0 } else { s.pixels },
+            image_buf,
             hidden: s.hidden,
             quant: s.quant,
             labels: s.labels,
@@ -223,6 +223,13 @@ impl<'a> Model<'a> {
     /// for annotation only (`pse-trainer export --part annotate`) has none.
     pub fn has_decoder(&self) -> bool {
         !self.payload.decoder.layers().is_empty()
+    }
+
+    /// Whether the blob has an image encoder (not one exported with `--part generate`).
+    /// Without one, everything that reads an image (annotation, enrollment, image scores,
+    /// [`Model::encode`]) returns [`Error::MissingLayers`].
+    pub fn has_encoder(&self) -> bool {
+        self.payload.encoder.is_some()
     }
 
     /// The word-vector size `k` of the label encoder, if the model has one.
@@ -339,6 +346,11 @@ impl<'a> Model<'a> {
         mu: &mut [f32],
         logvar: Option<&mut [f32]>,
     ) -> Result<(), Error> {
+        let Some(enc) = &self.payload.encoder else {
+            return Err(Error::MissingLayers {
+                part: crate::error::Part::Encoder,
+            });
+        };
         self.check_scratch(scratch)?;
         self.check_image(&image)?;
         self.check_latent(mu.len(), true)?;
@@ -347,7 +359,6 @@ impl<'a> Model<'a> {
             .split_at_mut_checked(self.image_buf)
             .unwrap_or_default();
         let (a, b) = rest.split_at_mut_checked(self.hidden).unwrap_or_default();
-        let enc = &self.payload.encoder;
         let quant = &mut *scratch.quant;
         let layers = enc.trunk.layers();
         let h = match (image, layers.split_first()) {

@@ -308,9 +308,10 @@ pub struct Payload<'a> {
     /// The label encoder, for models trained on word vectors.
     #[serde(borrow)]
     pub label_encoder: Option<LabelEncoder<'a>>,
-    /// The image encoder.
+    /// The image encoder; `None` in a blob exported for generation only (format version 4,
+    /// without `open_world`).
     #[serde(borrow)]
-    pub encoder: Encoder<'a>,
+    pub encoder: Option<Encoder<'a>>,
     /// The decoder, from `d` inputs to `width * height` sigmoid outputs; empty in a blob
     /// exported for annotation only (format version 3, without `open_world`).
     #[serde(borrow)]
@@ -359,9 +360,45 @@ impl<'a> From<PayloadV1<'a>> for Payload<'a> {
             unknown_threshold: p.unknown_threshold,
             labels: p.labels,
             label_encoder: p.label_encoder,
-            encoder: p.encoder,
+            encoder: Some(p.encoder),
             decoder: p.decoder,
             open_world: None,
+        }
+    }
+}
+
+/// [`Payload`] as format versions 2 and 3 stored it: the encoder always there.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+pub(crate) struct PayloadV3<'a> {
+    kind: ModelKind,
+    latent_dim: u32,
+    image_width: u32,
+    image_height: u32,
+    unknown_threshold: f32,
+    #[serde(borrow)]
+    labels: Labels<'a>,
+    #[serde(borrow)]
+    label_encoder: Option<LabelEncoder<'a>>,
+    #[serde(borrow)]
+    encoder: Encoder<'a>,
+    #[serde(borrow)]
+    decoder: Chain<'a>,
+    open_world: Option<OpenWorld>,
+}
+
+impl<'a> From<PayloadV3<'a>> for Payload<'a> {
+    fn from(p: PayloadV3<'a>) -> Payload<'a> {
+        Payload {
+            kind: p.kind,
+            latent_dim: p.latent_dim,
+            image_width: p.image_width,
+            image_height: p.image_height,
+            unknown_threshold: p.unknown_threshold,
+            labels: p.labels,
+            label_encoder: p.label_encoder,
+            encoder: Some(p.encoder),
+            decoder: p.decoder,
+            open_world: p.open_world,
         }
     }
 }

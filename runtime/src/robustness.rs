@@ -25,33 +25,42 @@ use crate::{AnnotateOut, Enroller, Error, LabelTable, Model, Sample, Scratch};
 fn exercise(model: &Model<'_>) {
     let (mut a, mut q) = scratch_bufs(model);
     let mut s = Scratch::new(&mut a, &mut q);
-    // What decodes succeeds, or, on a blob for annotation only, says the decoder is missing.
-    let decodes = model.has_decoder();
-    let decoding = |r: Result<(), Error>| {
-        if decodes {
+    // What decodes succeeds, or, on a blob for annotation only, says the decoder is missing;
+    // what reads an image likewise on a blob for generation only.
+    let must = |present: bool, r: Result<(), Error>| {
+        if present {
             r.unwrap();
         } else {
             assert!(matches!(r, Err(Error::MissingLayers { .. })), "{r:?}");
         }
     };
+    let (encodes, decodes) = (model.has_encoder(), model.has_decoder());
+    let decoding = |r: Result<(), Error>| must(decodes, r);
+    let encoding = |r: Result<(), Error>| must(encodes, r);
     let (d, n) = (model.latent_dim(), model.pixels());
     let img: Vec<f32> = (0..n).map(|i| (i % 7) as f32 / 7.0).collect();
     let bytes: Vec<u8> = (0..n).map(|i| (i * 37) as u8).collect();
     let (mut mu, mut lv, mut pix) = (vec![0f32; d], vec![0f32; d], vec![0f32; n]);
-    model.encode(&img[..], &mut s, &mut mu, &mut lv).unwrap();
-    model.encode(&bytes[..], &mut s, &mut mu, &mut lv).unwrap();
+    encoding(model.encode(&img[..], &mut s, &mut mu, &mut lv));
+    encoding(model.encode(&bytes[..], &mut s, &mut mu, &mut lv));
     decoding(model.decode(&mu, &mut s, &mut pix));
     let mut e: Enroller = model.enroller();
-    model.enroll_image(&mut e, &img[..], &mut s).unwrap();
+    encoding(model.enroll_image(&mut e, &img[..], &mut s));
     let mut table = LabelTable::<1>::new();
-    table.push(e.finish(1e-3).unwrap()).unwrap();
+    if encodes {
+        table.push(e.finish(1e-3).unwrap()).unwrap();
+    }
     let mut out = AnnotateOut::new();
     let extra = if model.label_count() < crate::MAX_LABELS {
         table.as_slice()
     } else {
         &[]
     };
-    model.annotate(&bytes[..], extra, &mut s, &mut out).unwrap();
+    encoding(
+        model
+            .annotate(&bytes[..], extra, &mut s, &mut out)
+            .map(|_| ()),
+    );
     for l in 0..model.label_count() {
         decoding(model.generate(l, Sample::Mean, &mut s, &mut pix));
         decoding(model.generate(l, Sample::Seed(l as u64), &mut s, &mut pix));
@@ -72,6 +81,10 @@ fn blobs() -> Vec<Vec<u8>> {
     let mut annotate_only = OwnedModel::random(&Spec::tiny(Encoding::I4), 32);
     annotate_only.decoder.clear();
     blobs.push(annotate_only.blob());
+    // A blob for generation only (no encoder).
+    let mut generate_only = OwnedModel::random(&Spec::tiny(Encoding::I8), 33);
+    generate_only.encoder = false;
+    blobs.push(generate_only.blob());
     blobs
 }
 
@@ -227,6 +240,9 @@ fn write_fuzz_seeds() {
         let mut annotate_only = OwnedModel::random(&Spec::tiny(enc), 70 + e as u64);
         annotate_only.decoder.clear();
         variants.push(annotate_only.blob());
+        let mut generate_only = OwnedModel::random(&Spec::tiny(enc), 80 + e as u64);
+        generate_only.encoder = false;
+        variants.push(generate_only.blob());
         for (v, b) in variants.iter().enumerate() {
             assert!(Model::from_bytes(b).is_ok());
             std::fs::write(dir.join(std::format!("tiny-{enc:?}-{v}.pse")), b).unwrap();

@@ -142,6 +142,9 @@ pub struct OwnedModel {
     pub height: usize,
     pub threshold: f32,
     pub open_world: Option<crate::payload::OpenWorld>,
+    /// Whether the payload holds the encoder (`trunk`, `mu`, `logvar`); false: a blob for
+    /// generation only.
+    pub encoder: bool,
     pub trunk: Vec<OwnedLayer>,
     pub mu: OwnedLayer,
     pub logvar: OwnedLayer,
@@ -214,6 +217,7 @@ impl OwnedModel {
             height: spec.height,
             threshold: f32::NEG_INFINITY,
             open_world: None,
+            encoder: true,
             trunk,
             mu,
             logvar,
@@ -279,11 +283,11 @@ impl OwnedModel {
                 mu: m.layer(),
                 logvar: l.layer(),
             }),
-            encoder: Encoder {
+            encoder: self.encoder.then(|| Encoder {
                 trunk: Chain::new(&self.trunk_layers()),
                 mu: self.mu.layer(),
                 logvar: self.logvar.layer(),
-            },
+            }),
             decoder: Chain::new(&self.decoder_layers()),
         }
     }
@@ -322,11 +326,58 @@ pub struct WirePayload<'a> {
     pub unknown_threshold: f32,
     pub labels: Labels<'a>,
     pub label_encoder: Option<LabelEncoder<'a>>,
+    pub encoder: Option<WireEncoder<'a>>,
+    pub decoder: &'a [Layer<'a>],
+    pub open_world: Option<crate::payload::OpenWorld>,
+}
+
+/// The encoder's wire layout with a plain slice for the trunk.
+#[derive(Serialize)]
+pub struct WireEncoder<'a> {
     pub trunk: &'a [Layer<'a>],
     pub mu: Layer<'a>,
     pub logvar: Layer<'a>,
-    pub decoder: &'a [Layer<'a>],
-    pub open_world: Option<crate::payload::OpenWorld>,
+}
+
+/// The payload's layout in format versions 2 and 3 (the encoder without an `Option` tag).
+#[derive(Serialize)]
+struct WirePayloadV3<'a> {
+    kind: ModelKind,
+    latent_dim: u32,
+    image_width: u32,
+    image_height: u32,
+    unknown_threshold: f32,
+    labels: Labels<'a>,
+    label_encoder: Option<LabelEncoder<'a>>,
+    encoder: crate::payload::Encoder<'a>,
+    decoder: crate::payload::Chain<'a>,
+    open_world: Option<crate::payload::OpenWorld>,
+}
+
+/// `p` as a blob of format `version` 1, 2 or 3, written in that version's layout (version 1:
+/// without the open-world field, which must be `None`). `p` must have an encoder.
+#[allow(clippy::expect_used)]
+pub fn blob_before_v4(version: u16, p: &Payload<'_>) -> Vec<u8> {
+    assert!((1..=3).contains(&version));
+    let old = WirePayloadV3 {
+        kind: p.kind,
+        latent_dim: p.latent_dim,
+        image_width: p.image_width,
+        image_height: p.image_height,
+        unknown_threshold: p.unknown_threshold,
+        labels: p.labels,
+        label_encoder: p.label_encoder,
+        encoder: p.encoder.expect("versions before 4 always hold an encoder"),
+        decoder: p.decoder,
+        open_world: p.open_world,
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = postcard::to_slice(&old, &mut buf).unwrap().len();
+    if version == 1 {
+        assert!(p.open_world.is_none(), "version 1 has no open-world field");
+        n -= 1; // the `None` of the open-world field
+    }
+    envelope_version(version, &buf[..n])
 }
 
 /// Wraps raw payload bytes in a correct header of the current version.
@@ -420,6 +471,7 @@ pub fn identity_model(enc: Encoding) -> OwnedModel {
         height: 2,
         threshold: f32::NEG_INFINITY,
         open_world: None,
+        encoder: true,
         trunk,
         mu,
         logvar,

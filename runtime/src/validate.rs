@@ -203,23 +203,34 @@ pub(crate) fn validate(p: &Payload<'_>) -> Result<Shape, Error> {
         quant: 0,
     };
 
-    // Encoder: pixels → trunk → heads → d.
-    chain_len(&p.encoder.trunk, Part::Encoder)?;
-    let mut width = pixels;
-    for (index, layer) in p.encoder.trunk.layers().iter().enumerate() {
-        let id = LayerId {
-            part: Part::Encoder,
-            index,
-        };
-        check_layer(layer, id)?;
-        link(id, End::Input, width, layer.in_dim)?;
-        sizes.see(layer, true);
-        width = layer.out_dim as usize;
+    // Encoder: pixels → trunk → heads → d. None: a blob for generation only (format
+    // version 4), which then needs a decoder and cannot carry the open-world verdict.
+    match &p.encoder {
+        Some(e) => {
+            chain_len(&e.trunk, Part::Encoder)?;
+            let mut width = pixels;
+            for (index, layer) in e.trunk.layers().iter().enumerate() {
+                let id = LayerId {
+                    part: Part::Encoder,
+                    index,
+                };
+                check_layer(layer, id)?;
+                link(id, End::Input, width, layer.in_dim)?;
+                sizes.see(layer, true);
+                width = layer.out_dim as usize;
+            }
+            check_head(&e.mu, Part::MuHead, width, d)?;
+            check_head(&e.logvar, Part::LogvarHead, width, d)?;
+            sizes.see(&e.mu, false);
+            sizes.see(&e.logvar, false);
+        }
+        None if p.decoder.layers().is_empty() || p.open_world.is_some() => {
+            return Err(Error::MissingLayers {
+                part: Part::Encoder,
+            });
+        }
+        None => {}
     }
-    check_head(&p.encoder.mu, Part::MuHead, width, d)?;
-    check_head(&p.encoder.logvar, Part::LogvarHead, width, d)?;
-    sizes.see(&p.encoder.mu, false);
-    sizes.see(&p.encoder.logvar, false);
 
     // Decoder: d → … → pixels, sigmoid last.
     chain_len(&p.decoder, Part::Decoder)?;
@@ -279,16 +290,16 @@ pub(crate) fn validate(p: &Payload<'_>) -> Result<Shape, Error> {
 
 /// What versions 1 and 2 did not have, refused in a blob that claims one of them: int4
 /// weights (the wire's `Weights` variant 3: `Decode`, as a reader of those versions would
-/// say) and a blob without a decoder (`MissingLayers`).
+/// say) and a blob without a decoder (`MissingLayers`). (A blob without an encoder cannot
+/// claim a version before 4: those versions' layout always holds one.)
 pub(crate) fn before_version_3(p: &Payload<'_>) -> Result<(), Error> {
-    let e = &p.encoder;
-    let heads = [e.mu, e.logvar];
+    let heads = p.encoder.map(|e| [e.mu, e.logvar]);
     let label_heads = p.label_encoder.map(|l| [l.mu, l.logvar]);
-    let layers = e
-        .trunk
-        .layers()
+    let layers = p
+        .encoder
         .iter()
-        .chain(&heads)
+        .flat_map(|e| e.trunk.layers())
+        .chain(heads.iter().flatten())
         .chain(p.decoder.layers())
         .chain(label_heads.iter().flatten());
     for layer in layers {
@@ -349,12 +360,12 @@ mod tests {
         b[0] = b'X';
         assert_eq!(err(&b), Error::BadMagic);
         let mut b = good.clone();
-        b[4] = 4;
+        b[4] = 5;
         assert_eq!(
             err(&b),
             Error::UnsupportedVersion {
-                found: 4,
-                supported: 3
+                found: 5,
+                supported: 4
             }
         );
         b[4] = 0;
@@ -362,7 +373,7 @@ mod tests {
             err(&b),
             Error::UnsupportedVersion {
                 found: 0,
-                supported: 3
+                supported: 4
             }
         );
         let mut b = good.clone();
@@ -447,7 +458,7 @@ mod tests {
         let mut p = m.payload();
         let mut l = m.trunk[0].layer();
         l.in_dim = 0;
-        p.encoder.trunk = Chain::new(&[l]);
+        p.encoder.as_mut().unwrap().trunk = Chain::new(&[l]);
         check(
             p,
             Error::DimensionOutOfRange {
@@ -459,7 +470,7 @@ mod tests {
         let mut p = m.payload();
         let mut l = m.trunk[0].layer();
         l.bias = &l.bias[..l.bias.len() - 4];
-        p.encoder.trunk = Chain::new(&[l]);
+        p.encoder.as_mut().unwrap().trunk = Chain::new(&[l]);
         check(
             p,
             Error::ShapeMismatch {
@@ -476,7 +487,7 @@ mod tests {
                 scales: &scales[4..],
             };
         }
-        p.encoder.trunk = Chain::new(&[l]);
+        p.encoder.as_mut().unwrap().trunk = Chain::new(&[l]);
         check(
             p,
             Error::ShapeMismatch {
@@ -488,7 +499,7 @@ mod tests {
         let mut p = m.payload();
         let mut l = m.trunk[0].layer();
         l.weights = Weights::F32(&m.trunk[0].wb);
-        p.encoder.trunk = Chain::new(&[l]);
+        p.encoder.as_mut().unwrap().trunk = Chain::new(&[l]);
         check(
             p,
             Error::ShapeMismatch {
@@ -501,7 +512,7 @@ mod tests {
         let mut rng = crate::rng::Rng::new(5);
         let wrong_in = OwnedLayer::random(&mut rng, 8, 17, Activation::Relu, Encoding::F32);
         let mut p = m.payload();
-        p.encoder.trunk = Chain::new(&[wrong_in.layer()]);
+        p.encoder.as_mut().unwrap().trunk = Chain::new(&[wrong_in.layer()]);
         check(
             p,
             Error::BadChain {
@@ -529,7 +540,7 @@ mod tests {
         );
 
         let mut p = m.payload();
-        p.encoder.mu.activation = Activation::Relu;
+        p.encoder.as_mut().unwrap().mu.activation = Activation::Relu;
         check(
             p,
             Error::BadActivation {
@@ -587,9 +598,51 @@ mod tests {
         let image = vec![0.5f32; model.pixels()];
         let mut out = crate::AnnotateOut::new();
         assert!(model.annotate(&image[..], &[], &mut s, &mut out).is_ok());
+        // No encoder either: nothing left to run. With a decoder, a blob for generation
+        // only (version 4), refused with the open-world verdict (it encodes), whose
+        // image-reading operations say what is missing.
+        let no_encoder = Error::MissingLayers {
+            part: Part::Encoder,
+        };
+        let mut p = m.payload();
+        p.encoder = None;
+        p.decoder = Chain::new(&[]);
+        check(p, no_encoder);
+        let mut p = m.payload();
+        p.encoder = None;
+        p.open_world = Some(crate::payload::OpenWorld {
+            reconstruction_low: -100.0,
+            ratio_low: f32::NEG_INFINITY,
+        });
+        check(p, no_encoder);
+        p.open_world = None;
+        let bytes = to_blob(&p);
+        let model = Model::from_bytes(&bytes).unwrap();
+        assert!(!model.has_encoder() && model.has_decoder());
+        let need = model.scratch_len();
+        let (mut act, mut quant) = (vec![0f32; need.f32s], vec![0i8; need.i8s]);
+        let mut s = crate::Scratch::new(&mut act, &mut quant);
+        let image = vec![0.5f32; model.pixels()];
+        let mut out = crate::AnnotateOut::new();
+        let e = model.annotate(&image[..], &[], &mut s, &mut out);
+        assert_eq!(e, Err(no_encoder));
+        let (mut mu, mut lv) = (vec![0.0; model.latent_dim()], vec![0.0; model.latent_dim()]);
+        let e = model.encode(&image[..], &mut s, &mut mu, &mut lv);
+        assert_eq!(e, Err(no_encoder));
+        let mut recon = vec![0.0; model.pixels()];
+        let e = model
+            .image_scores(&image[..], &mut s, &mut recon)
+            .map(|_| ());
+        assert_eq!(e, Err(no_encoder));
+        let mut enroller = model.enroller();
+        let e = model.enroll_image(&mut enroller, &image[..], &mut s);
+        assert_eq!(e, Err(no_encoder));
+        let mut pixels = vec![0.0; model.pixels()];
+        let generated = model.generate(0, crate::Sample::Seed(3), &mut s, &mut pixels);
+        assert!(generated.is_ok() && pixels.iter().all(|p| (0.0..=1.0).contains(p)));
         let nine = [m.trunk[0].layer(); 9];
         let mut p = m.payload();
-        p.encoder.trunk = Chain::new(&nine);
+        p.encoder.as_mut().unwrap().trunk = Chain::new(&nine);
         assert_eq!(
             Model::from_payload(p).unwrap_err(),
             Error::TooManyLayers {
@@ -613,9 +666,11 @@ mod tests {
             unknown_threshold: p.unknown_threshold,
             labels: p.labels,
             label_encoder: p.label_encoder,
-            trunk: &nine,
-            mu: p.encoder.mu,
-            logvar: p.encoder.logvar,
+            encoder: Some(WireEncoder {
+                trunk: &nine,
+                mu: p.encoder.unwrap().mu,
+                logvar: p.encoder.unwrap().logvar,
+            }),
             decoder: &decoder,
             open_world: None,
         };

@@ -183,3 +183,15 @@ pub fn annotate_part(bytes: &[u8]) -> Vec<u8> {
     p.open_world = None;
     pse_trainer::export::host::encode_blob(&p).expect("a valid payload")
 }
+
+/// The blob `bytes` as `pse-trainer export --part generate` writes it from the same weights:
+/// without its image encoder, the open-world bounds and the threshold that need it (blob
+/// format 4).
+pub fn generate_part(bytes: &[u8]) -> Vec<u8> {
+    let model = pse_runtime::Model::from_bytes(bytes).expect("a valid blob");
+    let mut p = *model.payload();
+    p.encoder = None;
+    p.open_world = None;
+    p.unknown_threshold = f32::NEG_INFINITY;
+    pse_trainer::export::host::encode_blob(&p).expect("a valid payload")
+}

@@ -135,9 +135,9 @@ fn setup() -> Fixture {
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x10;
     fx.write("flipped.pse", &flipped);
-    let mut v4 = blob.clone();
-    v4[4] = 4;
-    fx.write("v4.pse", &v4);
+    let mut v5 = blob.clone();
+    v5[4] = 5;
+    fx.write("v5.pse", &v5);
     fx.write("small-images.pse", &small_image_blob());
     let d = fx.tmp.path().join("data/mnist");
     let images = std::fs::read(d.join("t10k-images-idx3-ubyte")).unwrap();
@@ -213,7 +213,7 @@ fn every_command_refuses_bad_input_with_one_clear_line() {
         case("truncated blob (annotate)", &["annotate", "--model", &p("truncated.pse"), &p("ok.png")], &["not a usable model blob", "Truncated"]),
         case("truncated blob (generate)", &["generate", "--model", &p("truncated.pse"), "--label", "1", "-o", &p("x.png")], &["not a usable model blob", "Truncated"]),
         case("bit-flipped blob", &["generate", "--model", &p("flipped.pse"), "--label", "1", "-o", &p("x.png")], &["CrcMismatch"]),
-        case("blob of another format version", &["annotate", "--model", &p("v4.pse"), &p("ok.png")], &["UnsupportedVersion { found: 4, supported: 3 }"]),
+        case("blob of another format version", &["annotate", "--model", &p("v5.pse"), &p("ok.png")], &["UnsupportedVersion { found: 5, supported: 4 }"]),
         case("a checkpoint where a blob belongs", &["annotate", "--model", &p("run/checkpoint.bin"), &p("ok.png")], &["a training checkpoint, not a model blob: export it first"]),
         case("another kind of file as the blob", &["score", "--model", &p("ok.png"), "--data", &data], &["not a usable model blob: not a pse blob (bad magic)"]),
         case("blob for another image size (score)", &["score", "--model", &p("small-images.pse"), "--data", &data], &["the model's images are (4, 4), mnist's are 28x28"]),

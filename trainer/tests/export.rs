@@ -536,13 +536,80 @@ fn per_layer_encodings_reach_the_blob() {
         layers.iter().map(|l| l.weights.encoding().name()).collect()
     };
     let p = model.payload();
-    assert_eq!(names(p.encoder.trunk.layers()), ["i8", "i4"]);
+    assert_eq!(names(p.encoder.unwrap().trunk.layers()), ["i8", "i4"]);
     assert_eq!(names(p.decoder.layers()), ["f32", "i4", "f16"]);
     let card: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.with_extension("json")).unwrap()).unwrap();
     assert_eq!(
         card["layer_encodings"]["decoder"],
         serde_json::json!(["f32", "i4", "f16"])
+    );
+}
+
+/// `--part generate`: a format-4 blob without the image encoder, that generates like the
+/// whole blob and refuses what reads images with a message saying why.
+#[test]
+fn generate_part_blob_generates_and_refuses_images() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_data(&data, 400, 100);
+    let run_dir = tmp.path().join("run");
+    train_run(&run_dir, &data, "4");
+    let (whole, part) = (tmp.path().join("whole.pse"), tmp.path().join("gen.pse"));
+    export(&run_dir, &data, "i8", &whole);
+    let printed = ok(run(&[
+        "export",
+        s(&run_dir),
+        "--weights",
+        "i8",
+        "--part",
+        "generate",
+        "-o",
+        s(&part),
+        "--data",
+        s(&data),
+    ]));
+    assert!(printed.contains("for generation only"), "{printed}");
+    let (wb, pb) = (
+        std::fs::read(&whole).unwrap(),
+        std::fs::read(&part).unwrap(),
+    );
+    assert_eq!(u16::from_le_bytes([pb[4], pb[5]]), 4, "format version");
+    assert!(
+        pb.len() * 100 < wb.len() * 55,
+        "{} vs {} bytes",
+        pb.len(),
+        wb.len()
+    );
+    let (wm, pm) = (
+        Model::from_bytes(&wb).unwrap(),
+        Model::from_bytes(&pb).unwrap(),
+    );
+    assert!(!pm.has_encoder() && pm.has_decoder() && pm.open_world().is_none());
+    // Generation: the same pixels as the whole blob's, bit for bit.
+    let mut pad = (Scratchpad::for_model(&wm), Scratchpad::for_model(&pm));
+    for label in 0..wm.label_count() {
+        let sample = pse_runtime::Sample::Seed(label as u64);
+        let (mut a, mut b) = (vec![0f32; wm.pixels()], vec![0f32; pm.pixels()]);
+        wm.generate(label, sample, &mut pad.0.scratch(), &mut a)
+            .unwrap();
+        pm.generate(label, sample, &mut pad.1.scratch(), &mut b)
+            .unwrap();
+        assert_eq!(a, b, "label {label}");
+    }
+    let card: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(part.with_extension("json")).unwrap()).unwrap();
+    assert_eq!(card["part"], "generate");
+    assert!(card["runtime_test"].is_null() && card["unknown_threshold"].is_null());
+    assert_eq!(card["layer_encodings"]["encoder"], serde_json::json!([]));
+    // What reads images says what is missing.
+    let png = tmp.path().join("x.png");
+    write_gray_png(&png, 28, 28, &[0u8; 28 * 28]);
+    let o = run(&["annotate", "--model", s(&part), s(&png)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("--part generate"),
+        "{err}"
     );
 }
 

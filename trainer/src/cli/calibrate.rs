@@ -101,8 +101,8 @@ pub fn run_calibrate(a: CalibrateArgs) -> Result<(), Box<dyn Error>> {
         c.bytes = bytes.len();
         c.sha256 = card::sha256_hex(&bytes);
         c.format_version = pse_runtime::blob::FORMAT_VERSION;
-        c.runtime_test = score;
-        c.unknown_threshold = threshold;
+        c.runtime_test = Some(score);
+        c.unknown_threshold = Some(threshold);
         c.open_world = bounds;
         let card_out = card::card_path(&a.out);
         write_atomic(&card_out, &serde_json::to_vec_pretty(&c)?)

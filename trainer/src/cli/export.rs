@@ -18,7 +18,8 @@ pub struct ExportArgs {
     #[arg(long, value_enum)]
     pub weights: WeightEncoding,
     /// The parts of the model the blob holds: `annotate` leaves the decoder out (about half
-    /// the bytes; no generation, and "unknown" from the latent threshold alone).
+    /// the bytes; no generation, and "unknown" from the latent threshold alone); `generate`
+    /// leaves the image encoder out (about half the bytes; no annotation or enrollment).
     #[arg(long, value_enum, default_value_t = BlobPart::All)]
     pub part: BlobPart,
     /// Blob file to write (atomically); the model card goes beside it as FILE with
@@ -79,54 +80,67 @@ pub fn run_export(a: ExportArgs) -> Result<(), Box<dyn Error>> {
     let t0 = std::time::Instant::now();
     let r = export::export_run(&ck, &opts)?;
     let c = &r.card;
-    let t = &c.runtime_test;
     println!(
         "{}  {} bytes  sha256 {}",
         r.blob.display(),
         c.bytes,
         c.sha256
     );
-    println!(
-        "  {} {}D on {}, {} weights; test set through pse-runtime: annotation accuracy {}, \
-         unknown {}, verdict accuracy {}",
+    let what = format!(
+        "{} {}D on {}, {} weights",
         c.model,
         c.latent,
         c.dataset,
-        c.encoding.name(),
-        pct(t.annotation_accuracy),
-        pct(t.unknown_rate),
-        pct(t.verdict_accuracy)
+        c.encoding.name()
     );
+    match &c.runtime_test {
+        Some(t) => println!(
+            "  {what}; test set through pse-runtime: annotation accuracy {}, unknown {}, \
+             verdict accuracy {}",
+            pct(t.annotation_accuracy),
+            pct(t.unknown_rate),
+            pct(t.verdict_accuracy)
+        ),
+        None => println!(
+            "  {what}; for generation only (no image encoder: no annotation, enrollment or \
+             verdict on this blob)"
+        ),
+    }
     let le = &c.layer_encodings;
     let nominal = c.encoding.name();
     if le.encoder.iter().chain(&le.decoder).any(|e| e != nominal) {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
         println!(
             "  layer encodings: encoder {}; decoder {}",
-            le.encoder.join(", "),
-            if le.decoder.is_empty() {
-                "none".into()
-            } else {
-                le.decoder.join(", ")
-            }
+            list(&le.encoder),
+            list(&le.decoder)
         );
     }
-    if let Some(acc) = c
+    let float_acc = c
         .float_metrics
         .as_ref()
         .and_then(|m| m.0.get("annotation_accuracy"))
-        .and_then(|v| v.as_f64())
-    {
+        .and_then(|v| v.as_f64());
+    if let (Some(acc), Some(t)) = (float_acc, &c.runtime_test) {
         println!(
             "  float model (metrics.json): annotation accuracy {}; blob - float = {:+.2} points",
             pct(acc),
             100.0 * (t.annotation_accuracy - acc)
         );
     }
-    let u = &c.unknown_threshold;
-    println!(
-        "  unknown threshold {:.3} = {}th percentile of {} held-out images ({} below; median {:.3})",
-        u.threshold, u.percentile, u.held_out_images, u.held_out_below, u.held_out_median
-    );
+    if let Some(u) = &c.unknown_threshold {
+        println!(
+            "  unknown threshold {:.3} = {}th percentile of {} held-out images ({} below; \
+             median {:.3})",
+            u.threshold, u.percentile, u.held_out_images, u.held_out_below, u.held_out_median
+        );
+    }
     println!("{}", r.card_path.display());
     #[cfg(feature = "onnx")]
     if let Some(dir) = &a.onnx {

@@ -83,10 +83,10 @@ fn print(path: &str, i: &Inspection, target: &str) {
         i.image_size[0],
         i.image_size[1],
         i.part,
-        if i.part == "annotate" {
-            " (no decoder: no generation, no open-world verdict)"
-        } else {
-            ""
+        match i.part {
+            "annotate" => " (no decoder: no generation, no open-world verdict)",
+            "generate" => " (no image encoder: no annotation, enrollment or verdict)",
+            _ => "",
         }
     );
     println!("  {} labels: {}", i.labels.len(), i.labels.join(", "));

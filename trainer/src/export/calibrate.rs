@@ -112,6 +112,13 @@ pub fn calibrate_verdict(
     if !(0.0..100.0).contains(&percentile) {
         return Err(format!("percentile {percentile} is outside 0..100").into());
     }
+    if !model.has_encoder() {
+        return Err(
+            "the blob has no image encoder (exported with --part generate): it \
+                    annotates nothing, so it has no threshold to calibrate"
+                .into(),
+        );
+    }
     let mut payload = *model.payload();
     payload.unknown_threshold = f32::NEG_INFINITY;
     payload.open_world = None;

@@ -112,10 +112,11 @@ pub struct ModelCard {
     pub training: Training,
     /// The float model's metrics (`RUN/metrics.json`), when the run was evaluated.
     pub float_metrics: Option<FloatMetrics>,
-    /// This blob on the test set, run through `pse-runtime`.
-    pub runtime_test: Score,
-    /// The unknown threshold and its calibration.
-    pub unknown_threshold: Calibration,
+    /// This blob on the test set, run through `pse-runtime` (`None` for a blob without an
+    /// image encoder, which cannot annotate).
+    pub runtime_test: Option<Score>,
+    /// The unknown threshold and its calibration (`None` without an image encoder).
+    pub unknown_threshold: Option<Calibration>,
     /// The open-world bounds and their calibration (absent in cards of format-1 blobs).
     #[serde(default)]
     pub open_world: Option<OpenWorldCalibration>,
@@ -136,8 +137,8 @@ impl ModelCard {
         part: BlobPart,
         precision: &Precision,
         float_metrics: Option<FloatMetrics>,
-        runtime_test: Score,
-        unknown_threshold: Calibration,
+        runtime_test: Option<Score>,
+        unknown_threshold: Option<Calibration>,
         open_world: Option<OpenWorldCalibration>,
     ) -> ModelCard {
         let cfg = &ck.config;

@@ -111,7 +111,8 @@ pub struct Inspection {
     pub latent: usize,
     /// Width and height.
     pub image_size: [usize; 2],
-    /// `all`, or `annotate` for a blob without a decoder.
+    /// `all`, `annotate` for a blob without a decoder, `generate` for one without an image
+    /// encoder.
     pub part: &'static str,
     /// Label names.
     pub labels: Vec<String>,
@@ -181,11 +182,10 @@ fn part_macs(model: &Model<'_>) -> (u64, u64) {
             .map(|l| u64::from(l.in_dim) * u64::from(l.out_dim))
             .sum()
     };
-    let heads = sum(&[p.encoder.mu, p.encoder.logvar]);
-    (
-        sum(p.encoder.trunk.layers()) + heads,
-        sum(p.decoder.layers()),
-    )
+    let enc = p
+        .encoder
+        .map_or(0, |e| sum(e.trunk.layers()) + sum(&[e.mu, e.logvar]));
+    (enc, sum(p.decoder.layers()))
 }
 
 /// Multiply-adds per operation of `model`.
@@ -210,10 +210,19 @@ pub fn device_needs(model: &Model<'_>, bytes: usize, t: &TargetProfile) -> Devic
             0
         };
     let decoder = p.decoder.layers();
+    // The largest phase: enrollment (or annotation) where the blob reads images, else
+    // generation.
+    let phase_stack = if model.has_encoder() {
+        t.phase_stack
+    } else {
+        t.generate_stack
+    };
     let (enc_macs, dec_macs) = part_macs(model);
     let (enc_macs, dec_macs) = (enc_macs as f64, dec_macs as f64);
-    let enc_rates = dominant(p.encoder.trunk.layers())
-        .or(Some(Encoding::F32))
+    // No encoder (a blob for generation only): nothing to annotate with.
+    let enc_rates = p
+        .encoder
+        .and_then(|e| dominant(e.trunk.layers()).or(Some(Encoding::F32)))
         .and_then(|e| t.rates(e));
     let dec_rates = dominant(decoder).and_then(|e| t.rates(e));
     let verdict = model.open_world().is_some();
@@ -233,7 +242,7 @@ pub fn device_needs(model: &Model<'_>, bytes: usize, t: &TargetProfile) -> Devic
         measured_on: t.measured_on,
         flash_bytes: bytes + t.code_bytes,
         code_bytes: t.code_bytes,
-        ram_bytes: t.static_ram + t.load_stack.max(buffers + t.phase_stack),
+        ram_bytes: t.static_ram + t.load_stack.max(buffers + phase_stack),
         buffer_bytes: buffers,
         annotate_instructions: annotate,
         generate_instructions: generate,
@@ -250,11 +259,13 @@ pub fn inspect(
     let model = Model::from_bytes(bytes)?;
     let p = model.payload();
     let mut layers = Vec::new();
-    for (i, l) in p.encoder.trunk.layers().iter().enumerate() {
-        layers.push(info("encoder", i, l));
+    if let Some(e) = &p.encoder {
+        for (i, l) in e.trunk.layers().iter().enumerate() {
+            layers.push(info("encoder", i, l));
+        }
+        layers.push(info("mu head", 0, &e.mu));
+        layers.push(info("logvar head", 0, &e.logvar));
     }
-    layers.push(info("mu head", 0, &p.encoder.mu));
-    layers.push(info("logvar head", 0, &p.encoder.logvar));
     for (i, l) in p.decoder.layers().iter().enumerate() {
         layers.push(info("decoder", i, l));
     }
@@ -293,10 +304,10 @@ pub fn inspect(
         },
         latent: model.latent_dim(),
         image_size: [w, h],
-        part: if model.has_decoder() {
-            "all"
-        } else {
-            "annotate"
+        part: match (model.has_encoder(), model.has_decoder()) {
+            (true, true) => "all",
+            (true, false) => "annotate",
+            _ => "generate",
         },
         labels: (0..model.label_count())
             .filter_map(|i| model.label_name(i).map(str::to_string))

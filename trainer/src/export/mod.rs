@@ -165,6 +165,9 @@ pub struct Exported {
     pub label_inv_var: Vec<u8>,
     /// Log-normalisers, as the runtime computes them.
     pub label_log_norm: Vec<u8>,
+    /// Whether the blob holds the image encoder (`trunk`, `mu`, `logvar`); false for a blob
+    /// exported for generation only.
+    pub has_encoder: bool,
     /// Encoder trunk layers.
     pub trunk: Vec<OwnedLayer>,
     /// Image `mu` head (`f32`).
@@ -289,6 +292,7 @@ impl Exported {
             label_logvar,
             label_inv_var,
             label_log_norm,
+            has_encoder: true,
             trunk,
             mu,
             logvar,
@@ -357,11 +361,11 @@ impl Exported {
                     mu: mu.layer(),
                     logvar: logvar.layer(),
                 }),
-            encoder: Encoder {
+            encoder: self.has_encoder.then(|| Encoder {
                 trunk: Chain::new(&trunk),
                 mu: self.mu.layer(),
                 logvar: self.logvar.layer(),
-            },
+            }),
             decoder: Chain::new(&decoder),
             open_world: self.open_world,
         }
@@ -495,34 +499,54 @@ pub fn export_run(
         );
     }
     exported.without_labels(&dropped);
-    // A blob for annotation only: no decoder (the card then lists no decoder layers).
+    // A blob for annotation only: no decoder; for generation only: no image encoder (the
+    // card then lists no such layers).
     let mut card_precision = precision.clone();
-    if opts.part == BlobPart::Annotate {
-        exported.decoder.clear();
-        card_precision.decoder.clear();
+    match opts.part {
+        BlobPart::All => {}
+        BlobPart::Annotate => {
+            exported.decoder.clear();
+            card_precision.decoder.clear();
+        }
+        BlobPart::Generate => {
+            exported.has_encoder = false;
+            card_precision.trunk.clear();
+        }
     }
     let kept: Vec<bool> = (0..class_names.len())
         .map(|c| !dropped.contains(&c))
         .collect();
 
-    // Calibrate the threshold with the exported model itself, on the held-out images of
-    // the labels it knows. They are the last `recipe.holdout` training images, as
-    // `train::training_set` leaves them.
-    let holdout_x =
-        calibrate::held_out_images(&opts.data_dir, cfg.dataset, cfg.recipe.holdout, &kept)?;
-    let (calibration, open_world) = calibrate::calibrate_verdict(
-        &exported.model(f32::NEG_INFINITY)?,
-        holdout_x.view(),
-        opts.percentile,
-    )?;
-    exported.open_world = open_world.as_ref().map(|c| c.bounds);
-    let bytes = exported.blob(calibration.threshold)?;
+    let (bytes, measured) = if exported.has_encoder {
+        // Calibrate the threshold with the exported model itself, on the held-out images
+        // of the labels it knows. They are the last `recipe.holdout` training images, as
+        // `train::training_set` leaves them.
+        let holdout_x =
+            calibrate::held_out_images(&opts.data_dir, cfg.dataset, cfg.recipe.holdout, &kept)?;
+        let (calibration, open_world) = calibrate::calibrate_verdict(
+            &exported.model(f32::NEG_INFINITY)?,
+            holdout_x.view(),
+            opts.percentile,
+        )?;
+        exported.open_world = open_world.as_ref().map(|c| c.bounds);
+        let bytes = exported.blob(calibration.threshold)?;
 
-    // Measure the blob exactly as written, through `from_bytes`.
-    let model = Model::from_bytes(&bytes).map_err(rt("the blob just written"))?;
-    let test = data::load(&opts.data_dir, cfg.dataset, Split::Test)?;
-    let mut pad = Scratchpad::for_model(&model);
-    let score = host::score(&model, &mut pad, test.x.view(), &test.y, class_names)?;
+        // Measure the blob exactly as written, through `from_bytes`.
+        let model = Model::from_bytes(&bytes).map_err(rt("the blob just written"))?;
+        let test = data::load(&opts.data_dir, cfg.dataset, Split::Test)?;
+        let mut pad = Scratchpad::for_model(&model);
+        let score = host::score(&model, &mut pad, test.x.view(), &test.y, class_names)?;
+        (bytes, Some((score, calibration, open_world)))
+    } else {
+        // Nothing reads images: no threshold, no verdict, no annotation to measure.
+        let bytes = exported.blob(f32::NEG_INFINITY)?;
+        Model::from_bytes(&bytes).map_err(rt("the blob just written"))?;
+        (bytes, None)
+    };
+    let (score, calibration, open_world) = match measured {
+        Some((s, c, o)) => (Some(s), Some(c), o),
+        None => (None, None, None),
+    };
 
     let float = FloatMetrics::read(&opts.run.join("metrics.json"))?;
     let card = ModelCard::new(

@@ -59,6 +59,9 @@ pub enum BlobPart {
     /// so no generation and no open-world verdict (the latent threshold alone says
     /// "unknown").
     Annotate,
+    /// What generation needs: label table (and label encoder) and decoder. No image
+    /// encoder, so no annotation, enrollment or verdict (blob format 4).
+    Generate,
 }
 
 impl BlobPart {
@@ -67,6 +70,7 @@ impl BlobPart {
         match self {
             BlobPart::All => "all",
             BlobPart::Annotate => "annotate",
+            BlobPart::Generate => "generate",
         }
     }
 }

@@ -46,6 +46,9 @@ pub struct TargetProfile {
     /// Peak stack of the inference phases beyond the buffers the firmware owns (the
     /// runtime's scratch and, with a decoder, one image of `f32`s for generation).
     pub phase_stack: usize,
+    /// Peak stack of generation beyond the same buffers: the largest phase of a blob
+    /// without an image encoder (`--part generate`), which neither annotates nor enrolls.
+    pub generate_stack: usize,
     /// Instructions per multiply-add, per encoding measured (others: not measured).
     pub rates: &'static [Rates],
 }
@@ -71,6 +74,7 @@ pub const TARGETS: &[TargetProfile] = &[
         static_ram: 8,
         load_stack: 8_852,
         phase_stack: 5_020,
+        generate_stack: 3_612,
         rates: &[
             rates(Encoding::I8, 1.4319, 1.8383, 1.5877),
             rates(Encoding::I4, 2.2413, 2.6392, 2.3874),
@@ -88,6 +92,7 @@ pub const TARGETS: &[TargetProfile] = &[
         static_ram: 8,
         load_stack: 8_840,
         phase_stack: 4_976,
+        generate_stack: 3_456,
         rates: &[
             rates(Encoding::I8, 6.3100, 13.4944, 8.8604),
             rates(Encoding::I4, 5.8255, 13.0527, 8.3890),
@@ -102,6 +107,7 @@ pub const TARGETS: &[TargetProfile] = &[
         static_ram: 8,
         load_stack: 8_852,
         phase_stack: 5_020,
+        generate_stack: 3_500,
         rates: &[
             rates(Encoding::I8, 5.1181, 5.4915, 5.2456),
             rates(Encoding::I4, 4.6303, 5.0178, 4.7707),
@@ -119,6 +125,7 @@ pub const TARGETS: &[TargetProfile] = &[
         static_ram: 8,
         load_stack: 8_876,
         phase_stack: 5_020,
+        generate_stack: 3_480,
         rates: &[
             rates(Encoding::I8, 0.2727, 0.6557, 0.3878),
             rates(Encoding::I4, 0.4440, 0.8106, 0.5414),
@@ -133,6 +140,7 @@ pub const TARGETS: &[TargetProfile] = &[
         static_ram: 8,
         load_stack: 8_992,
         phase_stack: 5_132,
+        generate_stack: 3_676,
         rates: &[
             // Only the whole int4 blob of the small model was measured: the verdict is
             // assumed to cost what the encoder does per multiply-add.
@@ -148,6 +156,7 @@ pub const TARGETS: &[TargetProfile] = &[
         static_ram: 4,
         load_stack: 8_804,
         phase_stack: 4_956,
+        generate_stack: 4_252,
         rates: &[
             rates(Encoding::I8, 7.8965, 8.5273, 8.2773),
             rates(Encoding::I4, 6.6621, 7.0998, 6.8484),
@@ -162,6 +171,7 @@ pub const TARGETS: &[TargetProfile] = &[
         static_ram: 4,
         load_stack: 8_804,
         phase_stack: 5_036,
+        generate_stack: 4_300,
         rates: &[
             rates(Encoding::I8, 8.9775, 16.0487, 11.7530),
             rates(Encoding::I4, 7.7409, 14.6497, 10.3268),
