@@ -1160,6 +1160,71 @@ fn firmware_generate_only_int4_matches_host_bit_for_bit() {
     assert!(m.flash <= 512 * 1024, "{} bytes of flash", m.flash);
 }
 
+/// The RP2350 board (`PSE_BOARD=rp2350`; no QEMU machine runs it): the firmware links for
+/// the Cortex-M33 with the boot ROM's minimum Arm `IMAGE_DEF` block inside the first 4 KiB
+/// of flash, right after the vector table, and code after the block.
+#[test]
+fn rp2350_board_image_carries_its_image_def_in_the_first_4_kib() {
+    let board = Core {
+        name: "rp2350",
+        board: "rp2350",
+        ..CORTEX_M33
+    };
+    let elf = build_firmware_as("rp2350", &board, &[], "release", &blob_named("i4"));
+    let elf = fs::read(&elf).expect("the RP2350 ELF");
+    let section = |name: &str| {
+        elf_section(&elf, name).unwrap_or_else(|| panic!("no {name} section in the RP2350 ELF"))
+    };
+    const FLASH: u32 = 0x1000_0000;
+    let (vectors, _) = section(".vector_table");
+    let (block, bytes) = section(".start_block");
+    let (text, _) = section(".text");
+    assert_eq!(vectors, FLASH, "the vector table starts the image");
+    assert!(
+        block > FLASH && block + 20 <= FLASH + 4096,
+        "block at {block:#x}"
+    );
+    let words: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
+        .collect();
+    assert_eq!(
+        words,
+        [
+            0xffff_ded3,
+            0x1021_0142,
+            0x0000_01ff,
+            0x0000_0000,
+            0xab12_3579
+        ]
+    );
+    assert!(text >= block + 20, "code at {text:#x} overlaps the block");
+}
+
+/// The address and bytes of the section `name` of a 32-bit little-endian ELF file.
+fn elf_section(elf: &[u8], name: &str) -> Option<(u32, Vec<u8>)> {
+    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(elf.get(o..o + 4)?.try_into().ok()?));
+    if elf.get(..6)? != b"\x7fELF\x01\x01" {
+        return None;
+    }
+    let (shoff, shentsize) = (u32_at(0x20)? as usize, u16_at(0x2e)? as usize);
+    let (shnum, shstrndx) = (u16_at(0x30)? as usize, u16_at(0x32)? as usize);
+    let header = |i: usize| shoff + i * shentsize;
+    let strtab = u32_at(header(shstrndx) + 0x10)? as usize;
+    (0..shnum).find_map(|i| {
+        let h = header(i);
+        let at = strtab + u32_at(h)? as usize;
+        let end = at + elf.get(at..)?.iter().position(|&b| b == 0)?;
+        if elf.get(at..end)? != name.as_bytes() {
+            return None;
+        }
+        let (addr, off, size) = (u32_at(h + 0x0c)?, u32_at(h + 0x10)?, u32_at(h + 0x14)?);
+        let bytes = elf.get(off as usize..(off + size) as usize)?.to_vec();
+        Some((addr, bytes))
+    })
+}
+
 /// The smallest device build: the `annotate-only` firmware (`release-small` profile: the
 /// runtime optimised for size) with the int4 blob without a decoder, on the Cortex-M4F.
 /// Its results must equal the host's, and blob and code must fit a 256 KiB-flash,
