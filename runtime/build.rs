@@ -1,4 +1,4 @@
-//! Enables the Cortex-M kernels of `src/simd.rs`:
+//! Enables the Cortex-M kernels of `src/simd/`:
 //! - `pse_arm_dsp` (module `arm`) on targets with the ARMv7E-M DSP extension (`SXTB16`,
 //!   `SMLAD`): `thumbv7em-*` (Cortex-M4, Cortex-M7);
 //! - `pse_arm_mve` (module `mve`) on `thumbv8m.main-*` built for a core with Helium (M-profile

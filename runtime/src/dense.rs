@@ -1,5 +1,5 @@
 //! Dense layers for `f32`, `f16`, int8 and int4 weights: `act(W x + b)`, run by the kernels of
-//! `kernel.rs` (and `simd.rs`), whose arithmetic [`crate::reference`] states one row at a
+//! `kernel.rs` (and `simd/`), whose arithmetic [`crate::reference`] states one row at a
 //! time.
 
 use crate::payload::{Activation, Layer, Weights};

@@ -1,5 +1,5 @@
 //! The reference arithmetic of a dense layer, one row at a time: the contract every kernel
-//! (`kernel.rs`, `simd.rs`) meets bit for bit, on every target.
+//! (`kernel.rs`, `simd/`) meets bit for bit, on every target.
 //!
 //! Float dot products use eight independent accumulators in a fixed order, so the
 //! compiler can vectorise them and every target adds the same numbers in the same order:
@@ -15,7 +15,7 @@
 //!
 //! The functions here ([`dot_f32`], [`dot_f16`], [`dot_i8`], [`dot_i4`]) state that arithmetic one row
 //! at a time; layers ([`crate::dense`]) run the faster kernels of `kernel.rs` (several rows at once, vectorised
-//! quantisation) and `simd.rs` (AVX2, Cortex-M4 DSP), which compute the same bits and are
+//! quantisation) and `simd/` (AVX2, Cortex-M4 DSP), which compute the same bits and are
 //! tested against these.
 
 const LANES: usize = 8;

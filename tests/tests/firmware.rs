@@ -193,7 +193,7 @@ const CORTEX_M0: Core = Core {
 };
 
 /// Cortex-M55 built for its CPU (`-C target-cpu=cortex-m55`): Helium, the runtime's MVE int8
-/// kernel (`runtime/src/simd.rs`, module `mve`) and the compiler's own MVE code.
+/// kernel (`runtime/src/simd/`, module `mve`) and the compiler's own MVE code.
 const CORTEX_M55_HELIUM: Core = Core {
     name: "cortex-m55-helium",
     rustflags: "-C target-cpu=cortex-m55",
