@@ -367,8 +367,10 @@ impl<'a> From<PayloadV1<'a>> for Payload<'a> {
     }
 }
 
-/// [`Payload`] as format versions 2 and 3 stored it: the encoder always there.
+/// [`Payload`] as format versions 2 and 3 stored it: the encoder always there. (The tests
+/// also write it, to make blobs of those versions.)
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 pub(crate) struct PayloadV3<'a> {
     kind: ModelKind,
     latent_dim: u32,
@@ -400,5 +402,24 @@ impl<'a> From<PayloadV3<'a>> for Payload<'a> {
             decoder: p.decoder,
             open_world: p.open_world,
         }
+    }
+}
+
+#[cfg(test)]
+impl<'a> PayloadV3<'a> {
+    /// `p` in the layout of versions 2 and 3, if it has an encoder (those versions always do).
+    pub(crate) fn from_current(p: &Payload<'a>) -> Option<Self> {
+        Some(PayloadV3 {
+            kind: p.kind,
+            latent_dim: p.latent_dim,
+            image_width: p.image_width,
+            image_height: p.image_height,
+            unknown_threshold: p.unknown_threshold,
+            labels: p.labels,
+            label_encoder: p.label_encoder,
+            encoder: p.encoder?,
+            decoder: p.decoder,
+            open_world: p.open_world,
+        })
     }
 }

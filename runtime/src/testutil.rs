@@ -339,38 +339,12 @@ pub struct WireEncoder<'a> {
     pub logvar: Layer<'a>,
 }
 
-/// The payload's layout in format versions 2 and 3 (the encoder without an `Option` tag).
-#[derive(Serialize)]
-struct WirePayloadV3<'a> {
-    kind: ModelKind,
-    latent_dim: u32,
-    image_width: u32,
-    image_height: u32,
-    unknown_threshold: f32,
-    labels: Labels<'a>,
-    label_encoder: Option<LabelEncoder<'a>>,
-    encoder: crate::payload::Encoder<'a>,
-    decoder: crate::payload::Chain<'a>,
-    open_world: Option<crate::payload::OpenWorld>,
-}
-
 /// `p` as a blob of format `version` 1, 2 or 3, written in that version's layout (version 1:
 /// without the open-world field, which must be `None`). `p` must have an encoder.
-#[allow(clippy::expect_used)]
 pub fn blob_before_v4(version: u16, p: &Payload<'_>) -> Vec<u8> {
     assert!((1..=3).contains(&version));
-    let old = WirePayloadV3 {
-        kind: p.kind,
-        latent_dim: p.latent_dim,
-        image_width: p.image_width,
-        image_height: p.image_height,
-        unknown_threshold: p.unknown_threshold,
-        labels: p.labels,
-        label_encoder: p.label_encoder,
-        encoder: p.encoder.expect("versions before 4 always hold an encoder"),
-        decoder: p.decoder,
-        open_world: p.open_world,
-    };
+    let old = crate::payload::PayloadV3::from_current(p)
+        .unwrap_or_else(|| panic!("versions before 4 always hold an encoder"));
     let mut buf = vec![0u8; 1 << 20];
     let mut n = postcard::to_slice(&old, &mut buf).unwrap().len();
     if version == 1 {

@@ -517,7 +517,7 @@ pub fn export_run(
         .map(|c| !dropped.contains(&c))
         .collect();
 
-    let (bytes, measured) = if exported.has_encoder {
+    let (bytes, score, calibration, open_world) = if exported.has_encoder {
         // Calibrate the threshold with the exported model itself, on the held-out images
         // of the labels it knows. They are the last `recipe.holdout` training images, as
         // `train::training_set` leaves them.
@@ -536,16 +536,12 @@ pub fn export_run(
         let test = data::load(&opts.data_dir, cfg.dataset, Split::Test)?;
         let mut pad = Scratchpad::for_model(&model);
         let score = host::score(&model, &mut pad, test.x.view(), &test.y, class_names)?;
-        (bytes, Some((score, calibration, open_world)))
+        (bytes, Some(score), Some(calibration), open_world)
     } else {
         // Nothing reads images: no threshold, no verdict, no annotation to measure.
         let bytes = exported.blob(f32::NEG_INFINITY)?;
         Model::from_bytes(&bytes).map_err(rt("the blob just written"))?;
-        (bytes, None)
-    };
-    let (score, calibration, open_world) = match measured {
-        Some((s, c, o)) => (Some(s), Some(c), o),
-        None => (None, None, None),
+        (bytes, None, None, None)
     };
 
     let float = FloatMetrics::read(&opts.run.join("metrics.json"))?;

@@ -28,15 +28,14 @@ pub fn bce_with_logits(
     let t = x.as_slice().expect("contiguous");
     assert_eq!(l.len(), t.len(), "bce: shapes differ");
     let n = l.len();
-    let mut scratch = [0.0f32; 0];
-    let d = match dlogits.as_mut() {
+    // An output not asked for is an empty slice (the loops below then skip it).
+    let d: &mut [f32] = match dlogits.as_mut() {
         Some(d) => d.as_slice_mut().expect("contiguous"),
-        None => &mut scratch[..],
+        None => &mut [],
     };
-    let mut scratch2 = [0.0f32; 0];
-    let sg = match sigma.as_mut() {
+    let sg: &mut [f32] = match sigma.as_mut() {
         Some(s) => s.as_slice_mut().expect("contiguous"),
-        None => &mut scratch2[..],
+        None => &mut [],
     };
     assert!(d.is_empty() || d.len() == n, "bce: gradient shape");
     assert!(sg.is_empty() || sg.len() == n, "bce: sigma shape");
