@@ -133,10 +133,9 @@ pub fn relu_in_place(v: &mut [f32]) {
 fn relu_mask(grad: &mut Array2<f32>, out: &Array2<f32>) {
     let g = grad.as_slice_mut().expect("contiguous");
     let o = out.as_slice().expect("contiguous");
+    // A select rather than a conditional store, so that the loop vectorises.
     for (gi, oi) in g.iter_mut().zip(o) {
-        if *oi <= 0.0 {
-            *gi = 0.0;
-        }
+        *gi = if *oi <= 0.0 { 0.0 } else { *gi };
     }
 }
 
