@@ -146,17 +146,19 @@ fn killed_and_resumed_run_ends_with_the_bytes_of_an_uninterrupted_one() {
 }
 
 /// The same seed and shards give the same checkpoint bytes on 1, 2 or 3 threads (with the
-/// recipe's 2 shards and with 3).
+/// recipe's 2 shards and with 3; with 3 shards the augmented images are drawn on every
+/// thread too).
 #[test]
 fn the_thread_count_changes_no_byte() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     synthetic_data(&data, 300, 10);
-    for shards in ["2", "3"] {
+    for (shards, augment) in [("2", None), ("3", Some("--augment"))] {
         let mut bytes = Vec::new();
         for threads in ["1", "2", "3"] {
             let out = tmp.path().join(format!("s{shards}-t{threads}"));
-            let extra = ["--shards", shards, "--threads", threads, "--average", "0.9"];
+            let mut extra = vec!["--shards", shards, "--threads", threads, "--average", "0.9"];
+            extra.extend(augment);
             ok(run(&train_args(&out, &data, 40, 20, &extra)));
             bytes.push(std::fs::read(checkpoint(&out)).unwrap());
         }

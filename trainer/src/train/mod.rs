@@ -16,7 +16,7 @@ use crate::objectives::pse::{Terms, Weights, one_hot_table};
 use crate::train::checkpoint::{Checkpoint, CheckpointError, LabelKind, RunConfig};
 use crate::train::step::ShardedStep;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -201,7 +201,7 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
     }
     if kind.is_baseline() && cfg.recipe.augment {
         return Err(TrainError::Unsupported(format!(
-            "--augment trains PSE and PSE* only ({} reconstructs its own input)",
+            "augmentation (--augment, and the robust recipe) trains PSE and PSE* only ({} reconstructs its own input)",
             kind.paper_name()
         )));
     }
@@ -307,14 +307,11 @@ pub fn train(cfg: RunConfig, opts: &TrainOptions) -> Result<Checkpoint, TrainErr
     for step in start..r.steps {
         order.indices(step, &mut idx);
         for (k, &i) in idx.iter().enumerate() {
-            let src = train.x.row(i as usize);
-            xb.row_mut(k).assign(&src);
-            if r.augment {
-                let mut rng = Rng::new(cfg.seed, Stream::Augment, step * b as u64 + k as u64);
-                let (src, dst) = (src.as_slice(), xa.row_mut(k).into_slice());
-                augment::random(src.expect("contiguous"), dst.expect("contiguous"), &mut rng);
-            }
+            xb.row_mut(k).assign(&train.x.row(i as usize));
             yb[k] = train.y[i as usize];
+        }
+        if r.augment {
+            augment_batch(xb.view(), xa.view_mut(), cfg.seed, step, opts.threads);
         }
         Rng::new(cfg.seed, Stream::Noise, step)
             .fill_normal(eps.as_slice_mut().expect("contiguous"));
@@ -447,4 +444,39 @@ fn progress_bar(show: bool, steps: u64, start: u64) -> ProgressBar {
     bar.set_position(start);
     bar.reset_eta();
     bar
+}
+
+/// Writes an augmented copy of each row of `xb` into `xa`, row `k` of step `step` drawn from
+/// its own stream (so resumed runs and every thread count give the same bytes), the rows
+/// split over up to `threads` threads.
+fn augment_batch(
+    xb: ArrayView2<f32>,
+    mut xa: ArrayViewMut2<f32>,
+    seed: u64,
+    step: u64,
+    threads: usize,
+) {
+    let b = xb.nrows();
+    let one = |k0: usize, mut dst: ArrayViewMut2<f32>| {
+        for (k, mut row) in (k0..).zip(dst.rows_mut()) {
+            let mut rng = Rng::new(seed, Stream::Augment, step * b as u64 + k as u64);
+            let src = xb.row(k);
+            let (src, dst) = (src.as_slice(), row.as_slice_mut());
+            augment::random(src.expect("contiguous"), dst.expect("contiguous"), &mut rng);
+        }
+    };
+    let per = b.div_ceil(threads.clamp(1, b.max(1)));
+    if per >= b {
+        return one(0, xa);
+    }
+    std::thread::scope(|scope| {
+        let mut chunks = xa.axis_chunks_iter_mut(Axis(0), per).enumerate();
+        let first = chunks.next();
+        for (c, chunk) in chunks {
+            scope.spawn(move || one(c * per, chunk));
+        }
+        if let Some((_, chunk)) = first {
+            one(0, chunk);
+        }
+    });
 }
