@@ -16,6 +16,8 @@ models=(
   "fashion-pse-star-20d|default-fashion-pse-star-20d-s0|i8|yes|"
   # The enrollment demo: trained without sevens, exported without the label "seven".
   "mnist-pse-star-10d-without-seven|leave-out-seven-mnist-pse-star-10d-s0|i8|no|--without-label seven"
+  # For digits from outside MNIST: the robust recipe (augmented, γ = 5, 120,000 steps).
+  "mnist-pse-star-10d-robust|robust-mnist-pse-star-10d-s0|i8|no|"
 )
 mkdir -p models
 for m in "${models[@]}"; do

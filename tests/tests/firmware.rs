@@ -1052,6 +1052,18 @@ fn firmware_i8_matches_host_bit_for_bit() {
     );
 }
 
+/// The robust recipe's model (`models/mnist-pse-star-10d-robust-i8.pse`, for digits from
+/// outside MNIST) on the device: bit-identical, and noise still "unknown".
+#[test]
+fn firmware_robust_model_matches_host_bit_for_bit() {
+    let out = core_bit_identical(&CORTEX_M4F, "robust-i8");
+    let noise = out.lines().find(|l| l.starts_with("NOISE ")).unwrap();
+    assert!(
+        noise.starts_with("NOISE U") && !noise.contains(" none"),
+        "{noise}"
+    );
+}
+
 /// The blob `models/mnist-pse-star-10d-<name>.pse` ([`blob_path`]), or, for `i8-annotate`,
 /// the committed int8 blob without its decoder (what `pse-trainer export --weights i8 --part
 /// annotate` writes from the same weights), written once into the test's work folder.

@@ -15,20 +15,12 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-#[test]
-fn drawn_digits_are_annotated_after_mnist_preprocessing() {
-    let dir = root().join("tests/digits");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "png"))
-        .collect();
-    files.sort();
-    assert_eq!(files.len(), 30, "tests/digits holds the 30 drawn digits");
+/// How many of the drawn digits `blob` annotates right (and not "unknown"), with a report.
+fn right_of(blob: &str, files: &[PathBuf]) -> (usize, String) {
     let out = Command::new(BIN)
         .args(["annotate", "--preprocess", "mnist", "--json", "--model"])
-        .arg(root().join("models/mnist-pse-star-10d-i8.pse"))
-        .args(&files)
+        .arg(root().join("models").join(blob))
+        .args(files)
         .output()
         .unwrap();
     assert!(
@@ -52,8 +44,25 @@ fn drawn_digits_are_annotated_after_mnist_preprocessing() {
         right += usize::from(ok);
         report += &format!("{name}: {label} (unknown: {})\n", v["unknown"]);
     }
+    (right, report)
+}
+
+#[test]
+fn drawn_digits_are_annotated_after_mnist_preprocessing() {
+    let dir = root().join("tests/digits");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 30, "tests/digits holds the 30 drawn digits");
     // 24 of 30 when this test was written; a regression below 22 fails.
+    let (right, report) = right_of("mnist-pse-star-10d-i8.pse", &files);
     assert!(right >= 22, "{right} of 30 right:\n{report}");
+    // The robust recipe's model: 27 of 30 when committed; below 25 fails.
+    let (right, report) = right_of("mnist-pse-star-10d-robust-i8.pse", &files);
+    assert!(right >= 25, "robust model: {right} of 30 right:\n{report}");
     // Without preprocessing the same pictures are refused: wrong size.
     let out = Command::new(BIN)
         .args(["annotate", "--model"])

@@ -100,11 +100,33 @@ impl Recipe {
         }
     }
 
+    /// The recipe for a model that meets digits from outside MNIST (PSE and PSE*): the
+    /// default's schedules over 4× its budget (~20 minutes on 2 cores for 10D), with
+    /// augmented inputs and the classifier term weighted γ = 5. MNIST PSE* 10D, seed 0:
+    /// 97.32 % clean and 94.37 % on the shifted test suite, 1.65 points below the judge MLP
+    /// trained with the same augmentation, against 95.64 % / 75.89 % for the default; it
+    /// pays with reconstruction (117.9 nats against 83.0, the encoder's posteriors widened
+    /// to cover the transforms). The README's *Robust training* section has the runs.
+    pub fn robust() -> Recipe {
+        Recipe {
+            name: "robust".into(),
+            steps: 120_000,
+            kl_warmup: 96_000,
+            ce_weight: 5.0,
+            augment: true,
+            ..Recipe::default_recipe()
+        }
+    }
+
+    /// The names [`Recipe::named`] knows.
+    pub const NAMES: [&str; 3] = ["paper", "default", "robust"];
+
     /// The recipe called `name`, if there is one.
     pub fn named(name: &str) -> Option<Recipe> {
         match name {
             "paper" => Some(Recipe::paper()),
             "default" => Some(Recipe::default_recipe()),
+            "robust" => Some(Recipe::robust()),
             _ => None,
         }
     }
@@ -145,6 +167,17 @@ mod tests {
         assert_eq!(r.lr_at(0), 1e-3);
         assert_eq!(r.lr_at(1999), 1e-3);
         assert_eq!(r.kl_weight_at(0), 1.0);
+    }
+
+    #[test]
+    fn every_name_is_a_recipe_of_that_name() {
+        for n in Recipe::NAMES {
+            assert_eq!(Recipe::named(n).expect("named").name, n);
+        }
+        assert!(Recipe::named("fast").is_none());
+        let r = Recipe::robust();
+        assert!(r.augment && r.ce_weight == 5.0);
+        assert_eq!(r.kl_warmup * 5, r.steps * 4, "the default's 80 % anneal");
     }
 
     #[test]
