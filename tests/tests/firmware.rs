@@ -1040,11 +1040,9 @@ fn core_bit_identical(core: &Core, name: &str) -> String {
     check_firmware(&Check::new(core, name)).0
 }
 
-#[test]
-fn firmware_i8_matches_host_bit_for_bit() {
-    let out = core_bit_identical(&CORTEX_M4F, "i8");
-    // The committed blob carries the open-world verdict: the device calls noise unknown
-    // (and the line is bit-identical to the host's, checked above).
+/// The device's NOISE line (bit-identical to the host's, checked before) calls the noise
+/// picture "unknown": the blob carries the open-world verdict.
+fn assert_noise_unknown(out: &str) {
     let noise = out.lines().find(|l| l.starts_with("NOISE ")).unwrap();
     assert!(
         noise.starts_with("NOISE U") && !noise.contains(" none"),
@@ -1052,16 +1050,20 @@ fn firmware_i8_matches_host_bit_for_bit() {
     );
 }
 
+#[test]
+fn firmware_i8_matches_host_bit_for_bit() {
+    let out = core_bit_identical(&CORTEX_M4F, "i8");
+    // The committed blob carries the open-world verdict: the device calls noise unknown
+    // (and the line is bit-identical to the host's, checked above).
+    assert_noise_unknown(&out);
+}
+
 /// The robust recipe's model (`models/mnist-pse-star-10d-robust-i8.pse`, for digits from
 /// outside MNIST) on the device: bit-identical, and noise still "unknown".
 #[test]
 fn firmware_robust_model_matches_host_bit_for_bit() {
     let out = core_bit_identical(&CORTEX_M4F, "robust-i8");
-    let noise = out.lines().find(|l| l.starts_with("NOISE ")).unwrap();
-    assert!(
-        noise.starts_with("NOISE U") && !noise.contains(" none"),
-        "{noise}"
-    );
+    assert_noise_unknown(&out);
 }
 
 /// The blob `models/mnist-pse-star-10d-<name>.pse` ([`blob_path`]), or, for `i8-annotate`,
@@ -1103,11 +1105,7 @@ fn firmware_i4_and_annotate_only_blobs_match_host_bit_for_bit() {
     // The int4 blob carries the verdict: the device calls the noise picture unknown (the
     // line bit-identical to the host's, checked above).
     let out = fs::read_to_string(work_dir().join("cortex-m4f-i4-output.txt")).unwrap();
-    let noise = out.lines().find(|l| l.starts_with("NOISE ")).unwrap();
-    assert!(
-        noise.starts_with("NOISE U") && !noise.contains(" none"),
-        "{noise}"
-    );
+    assert_noise_unknown(&out);
 }
 
 #[test]
