@@ -293,7 +293,7 @@ fn usage_errors_exit_2_with_the_problem_on_the_first_line() {
         (&["train", "--latent", "0", "--out", "x"][..], "--latent"),
         (
             &["train", "--recipe", "fast", "--out", "x"],
-            "[possible values: paper, default]",
+            "[possible values: paper, default, robust]",
         ),
         (
             &["export", "r", "--weights", "f64", "-o", "x"],
