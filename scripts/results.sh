@@ -4,8 +4,8 @@
 # for the latent pictures, and an MNIST 10D model trained without sevens for the enrollment
 # measurement, and the robust recipe's MNIST 10D model (README "Robust training"); evaluates
 # every run, prints the tables, and redraws docs/*.png.
-# About 85 CPU-minutes (the robust run 40 of them); runs two trainings at a time (PSE_JOBS to change). Runs go to
-# runs/results/ (delete a run folder to redo it; finished runs are kept).
+# About 85 CPU-minutes (the robust run 40 of them); runs two trainings at a time (PSE_JOBS
+# to change). Runs go to runs/results/ (delete a run folder to redo it; finished runs are kept).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
